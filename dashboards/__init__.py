@@ -1,0 +1,1 @@
+"""paywatch dashboards."""
