@@ -1,0 +1,90 @@
+"""A small Alertmanager webhook receiver that keeps what it was sent, with arrival times.
+
+The demo shows its notifications on screen; end-to-end tests read them to time the chain.
+Malformed posts are answered 400 and counted, never a crash.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from aiohttp import web
+
+__all__ = ["AlertFeed", "Notification"]
+
+
+@dataclass(frozen=True)
+class Notification:
+    received_at: float
+    receiver: str
+    status: str
+    alerts: tuple[dict[str, Any], ...]
+
+    def alert_names(self) -> set[str]:
+        return {str(a.get("labels", {}).get("alertname", "")) for a in self.alerts}
+
+
+@dataclass
+class AlertFeed:
+    host: str = "127.0.0.1"
+    port: int = 0
+    notifications: list[Notification] = field(default_factory=list)
+    malformed: int = 0
+    _runner: web.AppRunner | None = None
+    _arrived: asyncio.Event = field(default_factory=asyncio.Event)
+
+    @property
+    def url(self) -> str:
+        return f"http://{self.host}:{self.port}/alerts"
+
+    async def start(self) -> AlertFeed:
+        app = web.Application(client_max_size=4 * 1024 * 1024)
+        app.router.add_post("/alerts", self._receive)
+        self._runner = web.AppRunner(app, access_log=None)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, self.host, self.port)
+        await site.start()
+        server = site._server
+        if server is not None and getattr(server, "sockets", None):
+            self.port = int(server.sockets[0].getsockname()[1])
+        return self
+
+    async def stop(self) -> None:
+        if self._runner is not None:
+            await self._runner.cleanup()
+            self._runner = None
+
+    async def _receive(self, request: web.Request) -> web.Response:
+        try:
+            body = json.loads(await request.read())
+            alerts = tuple(a for a in body["alerts"] if isinstance(a, dict))
+            notification = Notification(time.time(), str(body.get("receiver", "")), str(body["status"]), alerts)
+        except (ValueError, KeyError, TypeError):
+            self.malformed += 1
+            return web.json_response({"error": "not an Alertmanager webhook payload"}, status=400)
+        self.notifications.append(notification)
+        self._arrived.set()
+        return web.json_response({"status": "ok"})
+
+    def firing(self, alertname: str) -> list[Notification]:
+        return [n for n in self.notifications if n.status == "firing" and alertname in n.alert_names()]
+
+    async def wait_for(self, alertname: str, timeout_s: float) -> Notification | None:
+        """The first firing notification naming ``alertname``, waiting up to ``timeout_s``."""
+        deadline = asyncio.get_running_loop().time() + timeout_s
+        while True:
+            found = self.firing(alertname)
+            if found:
+                return found[0]
+            remaining = deadline - asyncio.get_running_loop().time()
+            if remaining <= 0:
+                return None
+            self._arrived.clear()
+            try:
+                await asyncio.wait_for(self._arrived.wait(), remaining)
+            except TimeoutError:
+                return None
