@@ -1,0 +1,27 @@
+"""Step ``close_card``: close the virtual card this run issued, so synthetic cards do not pile up."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from probes.models import ClosedCard, IssuedCard
+from probes.results import StepResult
+from probes.steps.base import check_failed, from_http, passed
+
+if TYPE_CHECKING:
+    from probes.context import JourneyContext
+
+__all__ = ["CloseCard"]
+
+
+class CloseCard:
+    name = "close_card"
+
+    async def run(self, ctx: JourneyContext) -> StepResult:
+        card: IssuedCard = ctx.require("card")
+        answer = await ctx.http.call("DELETE", f"/v1/cards/{card.card_id}", ClosedCard)
+        if answer.body is None:
+            return from_http(self.name, answer)
+        if answer.body.status != "closed":
+            return check_failed(self.name, f"card status is {answer.body.status!r} after closing")
+        return passed(self.name, answer.phases)
