@@ -1,0 +1,349 @@
+"""The alerts that are not SLO burn rates: journeys, channels, issuance, binding, reasons, latency,
+telemetry health, holds and the Watchdog, plus the convenience recording rules they and dashboards read."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from alerts.building import Rule, Scale, alert, record
+from alerts.spec import AlertSpec
+
+__all__ = ["catalog_groups"]
+
+_PROBE = "paywatch-probe"
+_AUTHLOG = "paywatch-authlog"
+
+
+def _recording(scale: Scale) -> list[Rule]:
+    w = scale(300)
+    return [
+        record(
+            "paywatch:authorizations:rate5m",
+            f"sum by (source, channel, outcome, reason) (rate(paywatch_authorizations_total[{w}]))",
+        ),
+        record(
+            "paywatch:authorization_duration_seconds:p99_5m",
+            "histogram_quantile(0.99, sum by (source, channel, le) "
+            f"(rate(paywatch_authorization_duration_seconds_bucket[{w}])))",
+        ),
+        record(
+            "paywatch:authorization_duration_seconds:p50_5m",
+            "histogram_quantile(0.5, sum by (source, channel, le) "
+            f"(rate(paywatch_authorization_duration_seconds_bucket[{w}])))",
+        ),
+        record(
+            "paywatch:probe_success:ratio_rate5m",
+            f"""
+(
+  sum by (journey, region) (rate(paywatch_probe_runs_total{{outcome="success"}}[{w}]))
+  or
+  0 * sum by (journey, region) (rate(paywatch_probe_runs_total[{w}]))
+)
+/
+sum by (journey, region) (rate(paywatch_probe_runs_total[{w}]))
+""",
+        ),
+    ]
+
+
+def _journeys(spec: AlertSpec, scale: Scale) -> list[Rule]:
+    t = spec.thresholds.journey
+    rules: list[Rule] = []
+    for journey, channel in spec.journeys.items():
+        failing = f'(1 - paywatch:probe_success:ratio_rate5m{{journey="{journey}"}}) >= {t.failure_ratio:g}'
+        labels = {"journey": journey, "channel": channel, "exporter": _PROBE}
+        rules.append(
+            alert(
+                "PaywatchProbeJourneyFailing",
+                f"count by (journey) (\n  {failing}\n) >= {t.page_min_regions}",
+                for_=scale(t.for_),
+                labels={"severity": "page", **labels},
+                summary=f"Synthetic {journey} failing in {{{{ $value }}}} regions",
+                description=(
+                    f"At least {t.failure_ratio:.0%} of the {journey} probe runs failed over the last {scale(300)} "
+                    f"in {{{{ $value }}}} regions at once: customers on the {channel} channel are failing everywhere, "
+                    "not at one store network."
+                ),
+                dashboard="probes",
+            )
+        )
+        rules.append(
+            alert(
+                "PaywatchProbeJourneyFailing",
+                f"{failing}\nand on (journey)\ncount by (journey) (\n  {failing}\n) < {t.page_min_regions}",
+                for_=scale(t.ticket_for),
+                labels={"severity": "ticket", **labels},
+                summary=f"Synthetic {journey} failing in region {{{{ $labels.region }}}} only",
+                description=(
+                    f"{{{{ $value | humanizePercentage }}}} of the {journey} probe runs in {{{{ $labels.region }}}} "
+                    f"failed over the last {scale(300)}; the other regions pass. Look for a regional network, "
+                    "store or terminal problem."
+                ),
+                dashboard="probes",
+            )
+        )
+    return rules
+
+
+def _channel_down(spec: AlertSpec, scale: Scale) -> Rule:
+    t = spec.thresholds.channel_down
+    by = "sum by (source, channel)"
+    expr = f"""
+max by (channel) (
+  (
+    {by} (paywatch:authorizations:rate5m{{outcome="failed"}})
+    /
+    {by} (paywatch:authorizations:rate5m)
+  ) >= {t.failure_ratio:g}
+  and on (source, channel)
+  {by} (paywatch:authorizations:rate5m) >= {t.min_event_rate:g}
+)
+"""
+    return alert(
+        "PaywatchChannelDown",
+        expr,
+        for_=scale(t.for_),
+        labels={"severity": "page"},
+        summary="The {{ $labels.channel }} payment channel is down",
+        description=(
+            "{{ $value | humanizePercentage }} of {{ $labels.channel }} authorizations fail technically over the last "
+            f"{scale(300)} (worst of production and synthetic traffic). Customers cannot pay on this channel."
+        ),
+        dashboard="channels",
+    )
+
+
+def _step_failures(spec: AlertSpec, scale: Scale) -> list[Rule]:
+    w = scale(300)
+    out: list[Rule] = []
+    for name, t, what, complaint in (
+        (
+            "PaywatchVirtualCardIssuanceFailing",
+            spec.thresholds.issuance,
+            "issuing or activating a virtual card",
+            "a freshly issued virtual card that cannot be used",
+        ),
+        (
+            "PaywatchCreditLineBindingFailing",
+            spec.thresholds.binding,
+            "the credit line's funding check for a card",
+            "a virtual card that cannot be paid with the credit line",
+        ),
+    ):
+        expr = f"""
+sum(rate(paywatch_probe_failures_total{{journey=~"{t.journeys}",step=~"{t.steps}"}}[{w}]))
+/
+sum(rate(paywatch_probe_runs_total{{journey=~"{t.journeys}"}}[{w}]))
+>= {t.failure_ratio:g}
+"""
+        out.append(
+            alert(
+                name,
+                expr,
+                for_=scale(t.for_),
+                labels={"severity": "page", "channel": "online", "exporter": _PROBE},
+                summary=f"Synthetic probes fail at {what}",
+                description=(
+                    f"{{{{ $value | humanizePercentage }}}} of the probe runs failed at {what} over the last {w} "
+                    f"(steps {t.steps}). Customers see {complaint}."
+                ),
+                dashboard="probes",
+            )
+        )
+    return out
+
+
+def _reason_spike(spec: AlertSpec, scale: Scale) -> Rule:
+    t = spec.thresholds.reason_spike
+    every = 'sum by (source, channel) (paywatch:authorizations:rate5m{source="production"})'
+    expr = f"""
+sum by (source, channel, reason) (paywatch:authorizations:rate5m{{source="production",outcome="failed"}})
+/ on (source, channel) group_left
+{every}
+>= {t.share:g}
+and on (source, channel)
+{every} >= {t.min_event_rate:g}
+"""
+    return alert(
+        "PaywatchFailureReasonSpike",
+        expr,
+        for_=scale(t.for_),
+        labels={"severity": "ticket", "exporter": _AUTHLOG},
+        summary="{{ $labels.reason }} on {{ $value | humanizePercentage }} of production {{ $labels.channel }} traffic",
+        description=(
+            "One technical reason, {{ $labels.reason }}, accounts for {{ $value | humanizePercentage }} of production "
+            f"{{{{ $labels.channel }}}} authorizations over the last {scale(300)}. The reason names the failing "
+            "component: issuer_unavailable the issuer, interface_error the card/credit interface, timeout the network."
+        ),
+        dashboard="channels",
+    )
+
+
+def _p99(spec: AlertSpec, scale: Scale) -> list[Rule]:
+    t = spec.thresholds.p99_latency
+    out: list[Rule] = []
+    for source, limit, job in (
+        ("production", t.production_seconds, _AUTHLOG),
+        ("synthetic", t.synthetic_seconds, _PROBE),
+    ):
+        out.append(
+            alert(
+                "PaywatchLatencyP99High",
+                f'paywatch:authorization_duration_seconds:p99_5m{{source="{source}"}} > {limit:g}',
+                for_=scale(t.for_),
+                labels={"severity": "ticket", "exporter": job},
+                summary=f"{source.capitalize()} {{{{ $labels.channel }}}} p99 authorization latency above {limit:g} s",
+                description=(
+                    f"The slowest 1% of {source} {{{{ $labels.channel }}}} authorizations take over "
+                    f"{{{{ $value | humanizeDuration }}}} (limit {limit:g} s) over the last {scale(300)}. Terminals "
+                    "and card schemes time out at 20-30 s: a slow tail turns into failures and stuck holds."
+                ),
+                dashboard="channels",
+            )
+        )
+    return out
+
+
+def _disagreement(spec: AlertSpec, scale: Scale) -> Rule:
+    t = spec.thresholds.disagreement
+    sli = 'slo:sli_error:ratio_rate30m{slo="availability",source="%s"}'
+    expr = f"""
+abs(
+  max without (source) ({sli % "production"})
+  -
+  max without (source) ({sli % "synthetic"})
+) >= {t.gap:g}
+"""
+    return alert(
+        "PaywatchProductionSyntheticDisagree",
+        expr,
+        for_=scale(t.for_),
+        labels={"severity": "ticket"},
+        summary="Production and synthetic {{ $labels.channel }} availability disagree",
+        description=(
+            "Over the last "
+            f"{scale(1800)} the technical failure ratios of production and synthetic {{{{ $labels.channel }}}} "
+            "traffic differ by {{ $value | humanizePercentage }}. Either the probes miss what customers hit "
+            "(a BIN, merchant or terminal type they do not cover) or the probes themselves are broken."
+        ),
+        dashboard="prod_vs_synthetic",
+    )
+
+
+def _telemetry(spec: AlertSpec, scale: Scale) -> list[Rule]:
+    t = spec.thresholds
+    out: list[Rule] = []
+    for job in (_PROBE, _AUTHLOG):
+        out.append(
+            alert(
+                "PaywatchTelemetryDown",
+                f'up{{job="{job}"}} == 0 or absent(up{{job="{job}"}})',
+                for_=scale(t.telemetry.for_),
+                labels={"severity": "page", "job": job},
+                summary=f"Prometheus cannot scrape {job}",
+                description=(
+                    f"The {job} scrape target is down or missing for {scale(t.telemetry.for_)}. Every alert built on "
+                    f"it is blind (and muted) until it is back: payments are unwatched."
+                ),
+                dashboard="probes" if job == _PROBE else "overview",
+            )
+        )
+    out.append(
+        alert(
+            "PaywatchProbeNoRecentSuccess",
+            f"time() - paywatch_probe_last_success_timestamp_seconds > {t.stale.no_success_for * scale.time_scale:g}",
+            for_=scale(t.stale.for_),
+            labels={"severity": "ticket", "exporter": _PROBE},
+            summary="No successful {{ $labels.journey }} run in {{ $labels.region }} for "
+            "{{ $value | humanizeDuration }}",
+            description=(
+                "The last successful {{ $labels.journey }} probe run in {{ $labels.region }} ended "
+                "{{ $value | humanizeDuration }} ago (limit "
+                f"{scale(t.stale.no_success_for)}): the journey has been broken there for a long time."
+            ),
+            dashboard="probes",
+        )
+    )
+    out.append(
+        alert(
+            "PaywatchProbeRunsStalled",
+            f"time() - paywatch_probe_last_run_timestamp_seconds > {t.stale.no_run_for * scale.time_scale:g}",
+            for_=scale(t.stale.for_),
+            labels={"severity": "ticket", "exporter": _PROBE},
+            summary="{{ $labels.journey }} probes in {{ $labels.region }} stopped running",
+            description=(
+                "No {{ $labels.journey }} run in {{ $labels.region }} has ended for {{ $value | humanizeDuration }} "
+                f"(limit {scale(t.stale.no_run_for)}) although the probe agent answers scrapes: its scheduler is "
+                "stuck, so the synthetic view of this region is frozen."
+            ),
+            dashboard="probes",
+        )
+    )
+    out.append(
+        alert(
+            "PaywatchAuthLogStalled",
+            "time() - paywatch_authlog_newest_event_timestamp_seconds "
+            f"> {t.stale.log_silent_for * scale.time_scale:g}\n"
+            "and paywatch_authlog_newest_event_timestamp_seconds > 0",
+            for_=scale(t.stale.for_),
+            labels={"severity": "ticket", "exporter": _AUTHLOG},
+            summary="The authorization log has been silent for {{ $value | humanizeDuration }}",
+            description=(
+                "The newest production authorization the authlog exporter has read is {{ $value | humanizeDuration }} "
+                f"old (limit {scale(t.stale.log_silent_for)}). Either no one is paying (an outage upstream of the "
+                "log) or the log pipeline stopped: production SLOs are blind."
+            ),
+            dashboard="overview",
+        )
+    )
+    return out
+
+
+def _holds(spec: AlertSpec, scale: Scale) -> Rule:
+    return alert(
+        "PaywatchSyntheticHoldsOpen",
+        "max by (journey, region) (paywatch_probe_open_holds) > 0",
+        for_=scale(spec.thresholds.holds.for_),
+        labels={"severity": "ticket", "exporter": _PROBE},
+        summary="{{ $value }} synthetic holds left unreversed by {{ $labels.journey }} in {{ $labels.region }}",
+        description=(
+            "{{ $value }} synthetic authorizations approved by the {{ $labels.journey }} probe in {{ $labels.region }} "
+            f"have not been reversed for {scale(spec.thresholds.holds.for_)}. They hold money on the test credit line "
+            "and, at a real acquirer, show up in settlement."
+        ),
+        dashboard="probes",
+    )
+
+
+def _watchdog() -> Rule:
+    return alert(
+        "Watchdog",
+        "vector(1)",
+        for_=None,
+        labels={"severity": "none"},
+        summary="Always firing: proves the alerting pipeline works end to end",
+        description=(
+            "Fires all the time and is sent to a dead man's switch. When the switch stops hearing it, Prometheus, "
+            "the rules or Alertmanager are broken and no other alert would reach anyone."
+        ),
+        dashboard="overview",
+    )
+
+
+def catalog_groups(spec: AlertSpec, scale: Scale) -> list[dict[str, Any]]:
+    return [
+        {"name": "paywatch-recording", "rules": _recording(scale)},
+        {
+            "name": "paywatch-alerts",
+            "rules": [
+                *_journeys(spec, scale),
+                _channel_down(spec, scale),
+                *_step_failures(spec, scale),
+                _reason_spike(spec, scale),
+                *_p99(spec, scale),
+                _disagreement(spec, scale),
+                _holds(spec, scale),
+            ],
+        },
+        {"name": "paywatch-telemetry", "rules": [*_telemetry(spec, scale), _watchdog()]},
+    ]
