@@ -58,7 +58,14 @@ class ProbeFailure(Exception):
         self.detail = detail
 
 
-_RESET_ERRORS = (ConnectionResetError, BrokenPipeError, ConnectionAbortedError, asyncio.IncompleteReadError)
+_RESET_ERRORS = (
+    ConnectionResetError,
+    BrokenPipeError,
+    ConnectionAbortedError,
+    asyncio.IncompleteReadError,
+    aiohttp.ServerDisconnectedError,
+    aiohttp.ClientPayloadError,
+)
 
 
 def _kind(exc: BaseException) -> ClientError | None:
@@ -77,7 +84,7 @@ def _kind(exc: BaseException) -> ClientError | None:
         return ClientError.CONNECTION_REFUSED
     if isinstance(exc, aiohttp.ContentTypeError):
         return ClientError.UNPARSEABLE
-    if isinstance(exc, _RESET_ERRORS | aiohttp.ServerDisconnectedError | aiohttp.ClientPayloadError):
+    if isinstance(exc, _RESET_ERRORS):
         return ClientError.CONNECTION_RESET
     if isinstance(exc, aiohttp.ClientOSError | aiohttp.ClientResponseError):
         return ClientError.CONNECTION_RESET
