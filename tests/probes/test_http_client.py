@@ -13,7 +13,6 @@ from paywatch.config import CardApiTarget
 from paywatch.taxonomy import Reason
 from probes.http_client import CardApiClient
 
-
 SEEN = web.AppKey("seen", list)
 
 
