@@ -142,13 +142,23 @@ class CardApi:
         if effect is Effect.MALFORMED:
             return web.Response(status=200, body=MALFORMED_BODY, content_type="application/json")
         if effect is Effect.TIMEOUT:
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self.shutdown.wait(), HOLD_OPEN_S)
+            await self._hold_open(request)
         transport = request.transport
         if transport is not None:
             transport.abort()
         # nothing more can be written: let aiohttp drop the request quietly
         raise asyncio.CancelledError
+
+    async def _hold_open(self, request: web.Request) -> None:
+        """Until the client gives up (its connection closes), shutdown, or ``HOLD_OPEN_S``."""
+        deadline = asyncio.get_running_loop().time() + HOLD_OPEN_S
+        while asyncio.get_running_loop().time() < deadline:
+            transport = request.transport
+            if transport is None or transport.is_closing():
+                return
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self.shutdown.wait(), 0.5)
+                return
 
     @staticmethod
     def _region(request: web.Request) -> str | None:
