@@ -1,0 +1,162 @@
+"""Overview dashboard: are customers able to pay right now, and how much error budget is left?
+
+The first page on-call opens: SLOs per channel, traffic and its outcome split, what is failing, what is alerting.
+"""
+
+from __future__ import annotations
+
+from grafana_foundation_sdk.models.dashboard import Dashboard
+
+from dashboards.alertnames import Alert
+from dashboards.options import GeneratorOptions
+from dashboards.panels import DashboardLayout, query, stat, table, timeseries
+
+__all__ = ["UID", "build"]
+
+UID = "paywatch-overview"
+
+_F = 'channel=~"$channel", source=~"$source"'
+
+
+def build(options: GeneratorOptions) -> Dashboard:
+    o = options
+    layout = DashboardLayout(
+        o,
+        uid=UID,
+        title="paywatch / Overview",
+        description="Can customers pay with the credit line, online and at the POS? SLOs, traffic, failures, alerts.",
+        tags=["overview", "slo"],
+    )
+    layout.row(
+        "Service level objectives",
+        stat(
+            o,
+            "SLO attainment (3d)",
+            "Share of good events over the longest window the rules hold (3 days; 4.8 h in the fast profile), "
+            "per SLO, channel and source. Below the objective means the SLO is being missed.",
+            [query(f"1 - slo:sli_error:ratio_rate3d{{{_F}}}", "{{slo}} {{channel}} {{source}}")],
+            unit="percentunit",
+            decimals=3,
+            steps=[(None, "red"), (0.99, "orange"), (0.999, "green")],
+            runbooks=[Alert.AVAILABILITY_BURN, Alert.LATENCY_BURN],
+            span=8,
+        ),
+        stat(
+            o,
+            "Error budget left (3d)",
+            "1 - (bad share over 3d / allowed bad share). At 0 the budget is spent; negative means overspent.",
+            [query(f"slo:error_budget_remaining:ratio{{{_F}}}", "{{slo}} {{channel}} {{source}}")],
+            unit="percentunit",
+            decimals=1,
+            steps=[(None, "red"), (0.0, "orange"), (0.25, "yellow"), (0.5, "green")],
+            runbooks=[Alert.AVAILABILITY_BURN, Alert.LATENCY_BURN],
+            span=8,
+        ),
+        timeseries(
+            o,
+            "Error budget burn rate (1h)",
+            "How many times faster than allowed the budget is being spent. 14.4 over 1h pages (2% of a 30-day "
+            "budget in an hour); 6 opens a ticket.",
+            [
+                query(
+                    f"slo:sli_error:ratio_rate1h{{{_F}}} / on (slo, channel, source) slo:error_budget:ratio{{{_F}}}",
+                    "{{slo}} {{channel}} {{source}}",
+                )
+            ],
+            unit="none",
+            steps=[(None, "green"), (6.0, "orange"), (14.4, "red")],
+            runbooks=[Alert.AVAILABILITY_BURN, Alert.LATENCY_BURN],
+            minimum=0,
+            span=8,
+        ),
+    )
+    layout.row(
+        "Traffic and outcomes",
+        timeseries(
+            o,
+            "Authorization rate",
+            "Authorizations per second by source and channel (5m rate). A drop to zero in production with "
+            "healthy probes points at traffic not reaching us, not at us failing.",
+            [query(f"sum by (source, channel) (paywatch:authorizations:rate5m{{{_F}}})", "{{source}} {{channel}}")],
+            unit="reqps",
+            runbooks=[Alert.CHANNEL_DOWN],
+            minimum=0,
+        ),
+        timeseries(
+            o,
+            "Approved / declined / failed",
+            "Share of authorizations by outcome. Declines are business decisions (funds, fraud, limits); "
+            "only failed counts against availability.",
+            [
+                query(
+                    f"sum by (outcome) (paywatch:authorizations:rate5m{{{_F}}})"
+                    f" / on () group_left () sum(paywatch:authorizations:rate5m{{{_F}}})",
+                    "{{outcome}}",
+                )
+            ],
+            unit="percentunit",
+            stacked=True,
+            minimum=0,
+            maximum=1,
+        ),
+    )
+    layout.row(
+        "What is failing",
+        table(
+            o,
+            "Top technical failure reasons",
+            "Failed authorizations over the selected time range by channel, source and reason (taxonomy): "
+            "issuer_unavailable, system_malfunction, timeout, interface_error...",
+            [
+                query(
+                    "topk(10, sum by (channel, source, reason) "
+                    f'(increase(paywatch_authorizations_total{{outcome="failed", {_F}}}[$__range]))) > 0',
+                    instant=True,
+                )
+            ],
+            unit="short",
+            runbooks=[Alert.REASON_SPIKE, Alert.AVAILABILITY_BURN],
+        ),
+        table(
+            o,
+            "Active alerts",
+            "Alerts firing or pending in Prometheus now (the ALERTS series); pending ones fire once their "
+            "'for' duration passes.",
+            [
+                query(
+                    "max by (alertname, alertstate, severity, slo, channel, source, journey, region) "
+                    '(ALERTS{alertstate=~"firing|pending"})',
+                    instant=True,
+                )
+            ],
+            unit="none",
+        ),
+    )
+    layout.row(
+        "Synthetic journeys and telemetry",
+        timeseries(
+            o,
+            "Journey success by region",
+            "Share of synthetic journey runs that succeed (5m), per journey and region: a failing region "
+            "with healthy others narrows the search to that region's path.",
+            [query('paywatch:probe_success:ratio_rate5m{region=~"$region"}', "{{journey}} {{region}}")],
+            unit="percentunit",
+            steps=[(None, "red"), (0.95, "orange"), (0.99, "green")],
+            runbooks=[Alert.PROBE_FAILING],
+            minimum=0,
+            maximum=1,
+            span=16,
+        ),
+        stat(
+            o,
+            "Telemetry up",
+            "Whether Prometheus can scrape the probe agent and the authorization-log exporter. 0 means the "
+            "dashboards above are blind for that source, not that payments are fine.",
+            [query('up{job=~"paywatch-probe|paywatch-authlog"}', "{{job}}")],
+            unit="none",
+            steps=[(None, "red"), (1.0, "green")],
+            runbooks=[Alert.TELEMETRY_DOWN],
+            span=8,
+        ),
+    )
+    return layout.build()

@@ -1,0 +1,206 @@
+"""Draw one panel's data to a PNG with matplotlib (Agg, no display): lines, big numbers, heatmaps, tables.
+
+Figures are ``matplotlib.figure.Figure`` on the Agg canvas: no display needed, and no global pyplot state.
+"""
+
+from __future__ import annotations
+
+import math
+from datetime import UTC, datetime
+from pathlib import Path
+
+import matplotlib.dates as mdates
+import pandas as pd
+from matplotlib.axes import Axes
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+from matplotlib.ticker import FuncFormatter
+
+from dashboards.snapshot.panels import Panel, PanelData, QueryResult, legend
+
+__all__ = ["format_value", "render_panel", "threshold_colour"]
+
+_GRAFANA_COLOURS = {"green": "#56a64b", "orange": "#ff9830", "red": "#e02f44", "yellow": "#fade2a"}
+_MAX_LEGEND = 12
+_MAX_ROWS = 20
+
+
+def format_value(value: float | None, unit: str) -> str:
+    """A value as Grafana shows it for the units these dashboards use."""
+    if value is None or math.isnan(value):
+        return "No data"
+    if unit == "percentunit":
+        return f"{value * 100:.3g}%" if abs(value) < 0.999 else f"{value * 100:.2f}%"
+    if unit == "s":
+        return f"{value * 1000:.3g} ms" if abs(value) < 1 else f"{value:.3g} s"
+    if unit == "reqps":
+        return f"{value:.3g} req/s"
+    return f"{value:.4g}"
+
+
+def threshold_colour(value: float | None, steps: tuple[tuple[float | None, str], ...]) -> str:
+    colour = "#8e8e8e"
+    if value is None or math.isnan(value):
+        return colour
+    for step_value, step_colour in steps:
+        if step_value is None or value >= step_value:
+            colour = _GRAFANA_COLOURS.get(step_colour, step_colour)
+    return colour
+
+
+def _figure(panel: Panel) -> Figure:
+    width = max(4.0, panel.width / 24 * 16)
+    height = max(2.6, panel.height * 0.42 + 0.4)
+    figure = Figure(figsize=(width, height), dpi=100, layout="constrained")
+    FigureCanvasAgg(figure)
+    return figure
+
+
+def _message(ax: Axes, text: str, colour: str = "#555555") -> None:
+    ax.set_axis_off()
+    ax.text(0.5, 0.5, text, ha="center", va="center", wrap=True, fontsize=10, color=colour, transform=ax.transAxes)
+
+
+def _errors(results: tuple[QueryResult, ...]) -> str | None:
+    errors = [f"{r.ref_id}: {r.error}" for r in results if r.error]
+    return "Query failed\n" + "\n".join(errors) if errors else None
+
+
+def _frame(results: tuple[QueryResult, ...]) -> pd.DataFrame:
+    """Every series of every query as one column, indexed by UTC time, aligned for stacking."""
+    columns: dict[str, pd.Series] = {}
+    for result in results:
+        for series in result.series:
+            name = legend(result.legend_format, series.labels)
+            while name in columns:
+                name += "'"
+            index = pd.to_datetime([t for t, _ in series.points], unit="s", utc=True)
+            columns[name] = pd.Series([v for _, v in series.points], index=index, dtype="float64")
+    return pd.DataFrame(columns).sort_index()
+
+
+def _y_formatter(unit: str) -> FuncFormatter:
+    return FuncFormatter(lambda value, _pos: format_value(value, unit))
+
+
+def _timeseries(figure: Figure, data: PanelData) -> None:
+    ax = figure.add_subplot()
+    frame = _frame(data.results)
+    if frame.empty:
+        _message(ax, "No data")
+        return
+    if data.panel.stacked:
+        filled = frame.fillna(0.0)
+        ax.stackplot(filled.index, filled.T.to_numpy(), labels=list(filled.columns), alpha=0.8)
+    else:
+        for name in frame.columns:
+            ax.plot(frame.index, frame[name], label=name, linewidth=1.2)
+    for value, colour in data.panel.thresholds:
+        if value is not None:
+            ax.axhline(value, color=_GRAFANA_COLOURS.get(colour, colour), linestyle="--", linewidth=0.8)
+    ax.yaxis.set_major_formatter(_y_formatter(data.panel.unit))
+    ax.xaxis.set_major_formatter(mdates.DateFormatter("%H:%M:%S", tz=UTC))
+    ax.tick_params(labelsize=7)
+    ax.grid(alpha=0.3)
+    handles, labels = ax.get_legend_handles_labels()
+    if handles:
+        ax.legend(handles[:_MAX_LEGEND], labels[:_MAX_LEGEND], fontsize=6, loc="upper left", ncol=2, framealpha=0.6)
+
+
+def _stat(figure: Figure, data: PanelData) -> None:
+    frame = _frame(data.results)
+    if frame.empty:
+        _message(figure.add_subplot(), "No data")
+        return
+    names = list(frame.columns)
+    cols = min(len(names), 4)
+    rows = math.ceil(len(names) / cols)
+    for index, name in enumerate(names):
+        ax = figure.add_subplot(rows, cols, index + 1)
+        column = frame[name].dropna()
+        last = float(column.iloc[-1]) if not column.empty else None
+        ax.set_facecolor(threshold_colour(last, data.panel.thresholds))
+        if not column.empty:
+            ax.plot(column.index, column.to_numpy(), color="white", alpha=0.5, linewidth=1)
+        ax.set_xticks([])
+        ax.set_yticks([])
+        ax.text(0.5, 0.80, name, ha="center", va="center", fontsize=7, color="white", transform=ax.transAxes)
+        value = format_value(last, data.panel.unit)
+        ax.text(0.5, 0.40, value, ha="center", va="center", fontsize=14, weight="bold", color="white",
+                transform=ax.transAxes)  # fmt: skip
+
+
+def _bucket_bound(label: str) -> float:
+    return math.inf if label in ("+Inf", "Inf") else float(label)
+
+
+def _heatmap(figure: Figure, data: PanelData) -> None:
+    ax = figure.add_subplot()
+    series = [s for r in data.results for s in r.series if "le" in s.labels]
+    if not series:
+        _message(ax, "No data")
+        return
+    columns = {
+        s.labels["le"]: pd.Series([v for _, v in s.points], index=[t for t, _ in s.points], dtype="float64")
+        for s in series
+    }
+    frame = pd.DataFrame(columns).sort_index().fillna(0.0)
+    order = sorted(frame.columns, key=_bucket_bound)
+    # buckets are cumulative (le); a cell is the count in its own bucket only, as Grafana's heatmap format shows it
+    cumulative = frame[order]
+    cells = cumulative.diff(axis=1).fillna(cumulative).clip(lower=0.0)
+    times = mdates.date2num(pd.to_datetime(cells.index, unit="s", utc=True))
+    extent = (times[0], times[-1] if len(times) > 1 else times[0] + 1 / 86400, 0, len(order))
+    image = ax.imshow(cells.T.to_numpy(), aspect="auto", origin="lower", extent=extent, cmap="Oranges",
+                      interpolation="nearest")  # fmt: skip
+    ax.set_yticks([i + 0.5 for i in range(len(order))], [format_value(_bucket_bound(le), "s") for le in order])
+    exemplars = [e for r in data.results for e in r.exemplars]
+    if exemplars:
+        bounds = [_bucket_bound(le) for le in order]
+        xs = mdates.date2num([datetime.fromtimestamp(e.timestamp, UTC) for e in exemplars])
+        ys = [next((i for i, b in enumerate(bounds) if e.value <= b), len(bounds) - 1) + 0.5 for e in exemplars]
+        ax.scatter(xs, ys, s=10, c="#b000b0", alpha=0.7, label=f"exemplars ({len(exemplars)})")
+        ax.legend(fontsize=6, loc="upper left")
+    ax.xaxis_date(tz=UTC)
+    ax.xaxis.set_major_formatter(mdates.DateFormatter("%H:%M:%S", tz=UTC))
+    ax.tick_params(labelsize=7)
+    figure.colorbar(image, ax=ax, label="per second", shrink=0.8)
+
+
+def _table(figure: Figure, data: PanelData) -> None:
+    ax = figure.add_subplot()
+    rows = [(s.labels, s.last) for r in data.results for s in r.series]
+    if not rows:
+        _message(ax, "No data")
+        return
+    rows.sort(key=lambda row: -(row[1] if row[1] is not None else -math.inf))
+    keys = sorted({k for labels, _ in rows for k in labels if k != "__name__"})
+    text = [[labels.get(k, "") for k in keys] + [format_value(value, data.panel.unit)] for labels, value in rows]
+    ax.set_axis_off()
+    shown = text[:_MAX_ROWS]
+    table = ax.table(cellText=shown, colLabels=[*keys, "Value"], loc="upper center", cellLoc="left")
+    table.auto_set_font_size(False)
+    table.set_fontsize(7)
+    table.auto_set_column_width(list(range(len(keys) + 1)))
+    if len(text) > _MAX_ROWS:
+        ax.text(0.5, 0.0, f"{len(text) - _MAX_ROWS} more rows not shown", ha="center", fontsize=7,
+                transform=ax.transAxes)  # fmt: skip
+
+
+_RENDERERS = {"timeseries": _timeseries, "stat": _stat, "heatmap": _heatmap, "table": _table}
+
+
+def render_panel(data: PanelData, path: Path) -> None:
+    """Write ``data`` as a PNG at ``path``: the panel title on top, then its visualisation or why it is empty."""
+    figure = _figure(data.panel)
+    figure.suptitle(data.panel.title, fontsize=10, x=0.01, ha="left")
+    error = _errors(data.results)
+    renderer = _RENDERERS.get(data.panel.type)
+    if error and not any(r.series for r in data.results):
+        _message(figure.add_subplot(), error, colour="#e02f44")
+    elif renderer is None:
+        _message(figure.add_subplot(), f"panel type {data.panel.type!r} is not rendered in snapshots")
+    else:
+        renderer(figure, data)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    figure.savefig(path, format="png")
