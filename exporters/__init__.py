@@ -1,17 +1,45 @@
-"""paywatch exporters: the metric contract, the probes' metrics sink, tracing, and the authorization-log exporter."""
+"""paywatch exporters: the metric contract, the probes' metrics sink, tracing, and the authorization-log exporter.
 
-from exporters.http import MetricsServer, metrics_app, serve_metrics
-from exporters.metrics import (
-    CONTRACT_FAMILIES,
-    LATENCY_BUCKETS,
-    OTHER,
-    FamilySpec,
-    LabelGuard,
-    ProbeFamilies,
-)
-from exporters.probe_sink import ProbeMetrics, exemplar_for
-from exporters.telemetry import ProbeTelemetry
-from exporters.tracing import build_tracer_provider, export_configured, journey_attributes, step_attributes, trace_id_of
+Names are imported on first use: the authorization-log exporter should not pay for OpenTelemetry.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from exporters.http import MetricsServer, metrics_app, serve_metrics
+    from exporters.metrics import CONTRACT_FAMILIES, LATENCY_BUCKETS, OTHER, FamilySpec, LabelGuard, ProbeFamilies
+    from exporters.probe_sink import ProbeMetrics, exemplar_for
+    from exporters.telemetry import ProbeTelemetry
+    from exporters.tracing import (
+        build_tracer_provider,
+        export_configured,
+        journey_attributes,
+        step_attributes,
+        trace_id_of,
+    )
+
+_WHERE = {
+    "MetricsServer": "http",
+    "metrics_app": "http",
+    "serve_metrics": "http",
+    "CONTRACT_FAMILIES": "metrics",
+    "LATENCY_BUCKETS": "metrics",
+    "OTHER": "metrics",
+    "FamilySpec": "metrics",
+    "LabelGuard": "metrics",
+    "ProbeFamilies": "metrics",
+    "ProbeMetrics": "probe_sink",
+    "exemplar_for": "probe_sink",
+    "ProbeTelemetry": "telemetry",
+    "build_tracer_provider": "tracing",
+    "export_configured": "tracing",
+    "journey_attributes": "tracing",
+    "step_attributes": "tracing",
+    "trace_id_of": "tracing",
+}
 
 __all__ = [
     "CONTRACT_FAMILIES",
@@ -32,3 +60,9 @@ __all__ = [
     "step_attributes",
     "trace_id_of",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _WHERE:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(importlib.import_module(f"{__name__}.{_WHERE[name]}"), name)

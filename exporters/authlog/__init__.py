@@ -1,17 +1,38 @@
-"""The passive authorization-log exporter: tails JSON-lines logs and exposes authorization metrics."""
+"""The passive authorization-log exporter: tails JSON-lines logs and exposes authorization metrics.
 
-from exporters.authlog.aggregate import LineParser, Totals
-from exporters.authlog.checkpoint import Checkpoint, CheckpointError, CheckpointStore, FilePosition
-from exporters.authlog.exporter import (
-    DEFAULT_ADDRESS,
-    AuthlogCollector,
-    AuthlogExporter,
-    AuthlogService,
-    run_authlog_exporter,
-    serve_authlog,
-)
-from exporters.authlog.format import LogFormat, load_format
-from exporters.authlog.tailer import FileTailer
+Names are imported on first use, so ``--once`` runs never load the HTTP server's dependencies.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from exporters.authlog.aggregate import LineParser, Totals
+    from exporters.authlog.checkpoint import Checkpoint, CheckpointError, CheckpointStore, FilePosition
+    from exporters.authlog.exporter import AuthlogCollector, AuthlogExporter
+    from exporters.authlog.format import LogFormat, load_format
+    from exporters.authlog.service import DEFAULT_ADDRESS, AuthlogService, run_authlog_exporter, serve_authlog
+    from exporters.authlog.tailer import FileTailer
+
+_WHERE = {
+    "LineParser": "aggregate",
+    "Totals": "aggregate",
+    "Checkpoint": "checkpoint",
+    "CheckpointError": "checkpoint",
+    "CheckpointStore": "checkpoint",
+    "FilePosition": "checkpoint",
+    "AuthlogCollector": "exporter",
+    "AuthlogExporter": "exporter",
+    "LogFormat": "format",
+    "load_format": "format",
+    "DEFAULT_ADDRESS": "service",
+    "AuthlogService": "service",
+    "run_authlog_exporter": "service",
+    "serve_authlog": "service",
+    "FileTailer": "tailer",
+}
 
 __all__ = [
     "DEFAULT_ADDRESS",
@@ -30,3 +51,9 @@ __all__ = [
     "run_authlog_exporter",
     "serve_authlog",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _WHERE:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(importlib.import_module(f"{__name__}.{_WHERE[name]}"), name)

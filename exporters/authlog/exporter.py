@@ -1,21 +1,16 @@
-"""The passive authorization-log exporter: tailers, parser and checkpoint tied together, and served.
+"""The passive authorization-log exporter's core: tailers, parser and checkpoint tied together.
 
-Reading happens in a worker thread; scrapes see ``published``, the totals of the last commit, so a
-counter never shows a value that a restart could take back (see ``checkpoint`` for the guarantee).
+Scrapes see ``published``, the totals of the last commit, so a counter never shows a value that a
+restart could take back (see ``checkpoint`` for the guarantee).
 """
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
 import time
-from collections.abc import AsyncIterator, Iterable, Iterator, Sequence
-from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
-from prometheus_client import CollectorRegistry
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, HistogramMetricFamily, Metric
 from prometheus_client.registry import Collector
 
@@ -24,7 +19,6 @@ from exporters.authlog.aggregate import LineParser, Totals
 from exporters.authlog.checkpoint import CheckpointStore, FilePosition
 from exporters.authlog.format import LogFormat
 from exporters.authlog.tailer import CHUNK, FileTailer
-from exporters.http import MetricsServer, serve_metrics
 from exporters.metrics import (
     AUTHLOG_CHECKPOINT,
     AUTHLOG_LAG,
@@ -38,18 +32,10 @@ from exporters.metrics import (
     SINK_ERRORS,
 )
 
-__all__ = [
-    "DEFAULT_ADDRESS",
-    "AuthlogCollector",
-    "AuthlogExporter",
-    "AuthlogService",
-    "run_authlog_exporter",
-    "serve_authlog",
-]
+__all__ = ["POLL_BUDGET", "AuthlogCollector", "AuthlogExporter"]
 
 log = logging.getLogger(__name__)
 
-DEFAULT_ADDRESS = ("127.0.0.1", 9471)
 POLL_BUDGET = 8 * CHUNK
 """Bytes read per poll: keeps commits (and so fresh scrapes) coming while a large backlog is read."""
 
@@ -167,79 +153,3 @@ class AuthlogCollector(Collector):
         info = GaugeMetricFamily(BUILD_INFO.name, BUILD_INFO.documentation, labels=BUILD_INFO.labels)
         info.add_metric((paywatch.__version__, "authlog"), 1)
         yield info
-
-
-@dataclass(frozen=True)
-class AuthlogService:
-    exporter: AuthlogExporter
-    registry: CollectorRegistry
-    server: MetricsServer
-
-    @property
-    def url(self) -> str:
-        return self.server.url
-
-
-@asynccontextmanager
-async def serve_authlog(
-    paths: Iterable[Path | str],
-    *,
-    host: str = DEFAULT_ADDRESS[0],
-    port: int = DEFAULT_ADDRESS[1],
-    checkpoint: Path | str | None = None,
-    fmt: LogFormat | None = None,
-    registry: CollectorRegistry | None = None,
-    interval_s: float = 0.25,
-    commit_interval_s: float = 1.0,
-) -> AsyncIterator[AuthlogService]:
-    """Tail ``paths`` and serve their metrics on ``host:port`` until the block exits (then commit)."""
-    exporter = AuthlogExporter(list(paths), fmt=fmt, checkpoint=checkpoint)
-    registry = registry if registry is not None else CollectorRegistry()
-    registry.register(AuthlogCollector(exporter))
-
-    def health() -> tuple[bool, str]:
-        stalled = time.monotonic() - exporter.last_poll > max(10 * interval_s, 5.0)
-        return (not stalled, "reader stalled" if stalled else "ok")
-
-    stopping = asyncio.Event()
-
-    async def follow() -> None:
-        last_commit, pending = time.monotonic(), False
-        while not stopping.is_set():
-            got = await asyncio.to_thread(exporter.poll)
-            pending = pending or got > 0
-            # Commit once caught up (fresh scrapes), and at least every commit_interval_s while busy.
-            if pending and (got == 0 or time.monotonic() - last_commit >= commit_interval_s):
-                pending = not await asyncio.to_thread(exporter.commit)
-                last_commit = time.monotonic()
-            if got < POLL_BUDGET:
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(stopping.wait(), interval_s)
-
-    await asyncio.to_thread(exporter.commit)  # publish restored totals (and record positions) at once
-    task = asyncio.create_task(follow(), name="authlog-follow")
-    try:
-        async with serve_metrics(registry, host, port, health=health) as server:
-            yield AuthlogService(exporter, registry, server)
-    finally:
-        # Stop the reader between polls (a poll runs in a thread and cannot be cancelled midway).
-        stopping.set()
-        await task
-        await asyncio.to_thread(exporter.commit)
-        exporter.close()
-
-
-async def run_authlog_exporter(
-    paths: Iterable[Path | str],
-    host: str = DEFAULT_ADDRESS[0],
-    port: int = DEFAULT_ADDRESS[1],
-    checkpoint: Path | str | None = None,
-    stop_event: asyncio.Event | None = None,
-    *,
-    fmt: LogFormat | None = None,
-) -> None:
-    """Run until ``stop_event`` is set (or forever): the entry point for the stack orchestration."""
-    stop = stop_event if stop_event is not None else asyncio.Event()
-    async with serve_authlog(paths, host=host, port=port, checkpoint=checkpoint, fmt=fmt) as service:
-        log.info("authlog exporter serving %s", service.url)
-        await stop.wait()

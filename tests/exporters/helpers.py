@@ -60,3 +60,41 @@ def journey(
         steps=steps,
         trace_id=trace_id,
     )
+
+
+def log_line(
+    n: int = 0,
+    *,
+    channel: str = "pos",
+    source: str = "production",
+    outcome: str = "approved",
+    reason: str = "approved",
+    code: str = "00",
+    latency_ms: float = 12.345,
+    ts: str = "2026-12-01T21:00:00.123456Z",
+) -> str:
+    """One line in the sandbox's authorization event log format (PROTOCOL.md)."""
+    import json
+
+    return (
+        json.dumps(
+            {
+                "ts": ts,
+                "event": "authorization",
+                "authorization_id": f"A{n:010d}",
+                "channel": channel,
+                "source": source,
+                "outcome": outcome,
+                "reason": reason,
+                "response_code": code,
+                "latency_ms": latency_ms,
+                "amount": 2500,
+                "currency": "156",
+                "merchant_id": "MNO00STORE00001",
+                "terminal_id": "TNO00001" if channel == "pos" else None,
+                "region": "north",
+                "pan_masked": "622999******1234",
+            }
+        )
+        + "\n"
+    )
