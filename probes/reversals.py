@@ -36,11 +36,19 @@ from probes.iso_client import IsoAnswer, PosTerminalClient, reversal_message
 from probes.models import AuthorizationAnswer, ReversalAnswer
 from probes.results import ResultSink
 
-__all__ = ["STATE_FILE", "PendingReversal", "Reverser"]
+__all__ = ["STATE_FILE", "PendingReversal", "Reverser", "refused_outright"]
 
 log = logging.getLogger(__name__)
 
 STATE_FILE = "pending-reversals.json"
+
+
+def refused_outright(status: int | None) -> bool:
+    """An HTTP status saying the request was refused before any decision, so nothing is held.
+
+    A 5xx may come from a gateway after the decision, and an unreadable 2xx carries one we
+    cannot see: both leave the outcome unknown."""
+    return status is not None and 400 <= status < 500 and status not in (408, 429)
 
 
 class PendingReversal(BaseModel):
@@ -66,6 +74,10 @@ class PendingReversal(BaseModel):
     currency: str | None = None
     stan: str | None = None
     field7: str | None = None
+    settle_until: float | None = None
+    """Unix time until which a POS authorization that never got an answer may still be decided
+    (a slow host can approve after the terminal gave up, and after an early reversal found
+    nothing to release): a reversal before then is repeated after it."""
 
 
 class _State(BaseModel):
@@ -137,7 +149,7 @@ class Reverser:
             )
         )
 
-    def track_pos(self, journey: str, region: str, request: dict[str, str]) -> str:
+    def track_pos(self, journey: str, region: str, request: dict[str, str], settle_s: float) -> str:
         return self._track(
             PendingReversal(
                 id=uuid.uuid4().hex,
@@ -151,6 +163,7 @@ class Reverser:
                 currency=request["49"],
                 stan=request["11"],
                 field7=request["7"],
+                settle_until=time.time() + settle_s,
             )
         )
 
@@ -168,6 +181,13 @@ class Reverser:
                 update={"authorization_id": authorization_id, "replay_body": None}
             )
             self._changed()
+
+    def heard_back(self, record_id: str) -> None:
+        """The POS host answered (or visibly dropped) the authorization: it was decided by then."""
+        record = self._pending.get(record_id)
+        if record is not None and record.settle_until is not None:
+            self._pending[record_id] = record.model_copy(update={"settle_until": None})
+            self._persist()
 
     def resolve(self, record_id: str) -> None:
         """Nothing is held any more (reversed, or a definitive answer said nothing was held)."""
@@ -207,8 +227,9 @@ class Reverser:
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         try:
             os.fchmod(fd, 0o600)
+            # No fsync: the rename makes the write atomic against a crash of this process, which is
+            # what the file is for; an fsync per change would stall the event loop on a busy disk.
             os.write(fd, data.encode("utf-8"))
-            os.fsync(fd)
         finally:
             os.close(fd)
         os.replace(tmp, self._path)
@@ -228,8 +249,8 @@ class Reverser:
                 json=record.replay_body,
                 idempotency_key=record.idempotency_key,
             )
-            if replay.body is not None and not replay.body.approved:
-                self.resolve(record_id)  # the decision was a decline: no hold
+            if (replay.body is not None and not replay.body.approved) or refused_outright(replay.status):
+                self.resolve(record_id)  # a decline or a refusal: no hold
                 return None
             if replay.body is None:
                 self._failed(record_id, replay.reason)
@@ -263,7 +284,11 @@ class Reverser:
             record.field7,
         )
         answer = await iso.exchange(request)
-        if answer.ok:
+        unsettled = (record.settle_until or 0.0) - time.time()
+        if answer.ok and unsettled > 0:
+            # Released nothing yet, perhaps: the original may still be decided. Repeat later.
+            self._due[record_id] = time.monotonic() + unsettled
+        elif answer.ok:
             self.resolve(record_id)
         else:
             self._failed(record_id, answer.reason)
@@ -307,16 +332,20 @@ class Reverser:
         """Attempt every released record now, retrying until none is left or ``timeout_s`` passes
         (used at shutdown and after ``--once``); returns how many are still pending."""
         deadline = time.monotonic() + timeout_s
+        ready = [rid for rid in self._pending if rid not in self._owned]  # first pass: all, now
         while True:
-            ready = [rid for rid in self._pending if rid not in self._owned]
-            if not ready:
-                return len(self._pending)
             budget = deadline - time.monotonic()
             if budget <= 0:
                 return len(self._pending)
-            await asyncio.gather(*(self.attempt(rid, min(attempt_timeout_s, budget)) for rid in ready))
-            if self._pending and time.monotonic() < deadline:
-                await asyncio.sleep(min(self._config.scaled(self._config.probe.reversal_backoff_initial_s), 1.0))
+            if ready:
+                await asyncio.gather(*(self.attempt(rid, min(attempt_timeout_s, budget)) for rid in ready))
+            waiting = [self._due.get(rid, 0.0) for rid in self._pending if rid not in self._owned]
+            if not waiting:
+                return len(self._pending)
+            pause = min(min(waiting) - time.monotonic(), deadline - time.monotonic())
+            if pause > 0:
+                await asyncio.sleep(pause)
+            ready = self._ready(time.monotonic())
 
     async def run(self, stop: asyncio.Event, attempt_timeout_s: float = 5.0) -> None:
         """Retry released records with backoff until ``stop`` is set."""

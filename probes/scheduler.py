@@ -46,9 +46,11 @@ def plan(config: PaywatchConfig, regions: Sequence[str] = (), journeys: Sequence
 
 
 def _drain_budget(config: PaywatchConfig) -> float:
-    """How long shutdown and ``--once`` keep retrying reversals: a few step timeouts."""
-    longest = max((j.step_timeout_s for j in config.journeys), default=5.0)
-    return max(3 * longest, 2.0)
+    """How long shutdown and ``--once`` keep retrying reversals: a few step timeouts, and past
+    the longest journey timeout, so an unanswered POS authorization's repeat is included."""
+    longest_step = max((j.step_timeout_s for j in config.journeys), default=5.0)
+    longest_journey = max((j.timeout_s for j in config.journeys), default=20.0)
+    return max(3 * longest_step, longest_journey + 1.0)
 
 
 async def run_once(

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 
 from paywatch.taxonomy import Reason, classify_iso_code
 from probes.models import AuthorizationAnswer, IssuedCard
+from probes.reversals import refused_outright
 from probes.results import StepResult
 from probes.steps.base import authorization_record, from_http, passed
 
@@ -49,8 +50,7 @@ class AuthorizeOnline:
         elapsed = time.perf_counter() - started
         decision = answer.body
         if decision is None:
-            if answer.status is not None:
-                # The card API answered with an error status: no decision, nothing held.
+            if refused_outright(answer.status):
                 ctx.reverser.resolve(record_id)
             result = from_http(self.name, answer)
             record = authorization_record("online", answer.reason, elapsed, answer.response_code)

@@ -31,12 +31,13 @@ class AuthorizePos:
         request = authorization_message(
             ctx.terminal, card.pan.get_secret_value(), card.expiry.get_secret_value(), ctx.amount, ctx.currency
         )
-        record_id = ctx.reverser.track_pos(ctx.journey.name, ctx.region.name, request)
+        record_id = ctx.reverser.track_pos(ctx.journey.name, ctx.region.name, request, ctx.journey.timeout_s)
         ctx.tracked.append(record_id)
         ctx.values["pos_authorization"] = record_id
         started = time.perf_counter()
         answer = await ctx.iso.exchange(request)
         elapsed = time.perf_counter() - started
+        ctx.reverser.heard_back(record_id)
         if answer.answered and not answer.ok:
             ctx.reverser.resolve(record_id)
         record = authorization_record("pos", answer.reason, elapsed, answer.response_code)
