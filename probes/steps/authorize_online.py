@@ -13,8 +13,8 @@ from typing import TYPE_CHECKING
 
 from paywatch.taxonomy import Reason, classify_iso_code
 from probes.models import AuthorizationAnswer, IssuedCard
-from probes.reversals import refused_outright
 from probes.results import StepResult
+from probes.reversals import refused_outright
 from probes.steps.base import authorization_record, from_http, passed
 
 if TYPE_CHECKING:
