@@ -19,7 +19,7 @@ __all__ = ["FileTailer"]
 
 log = logging.getLogger(__name__)
 
-HEAD = 64
+HEAD = 256
 """Bytes of a file's head that identify it along with its inode (inodes are reused)."""
 CHUNK = 1 << 20
 OVERSIZED_LINE = b"\xff"
@@ -85,6 +85,8 @@ class FileTailer:
                 os.close(fd)  # same inode, other content: a new file that reused the inode
                 continue
             current = candidate == self.path
+            if position.current and not current:
+                self._on_rotation("rotation")  # rotated while we were not running
             self._files.append(_Open(fd, st.st_dev, st.st_ino, head, position.offset, current))
             return
         log.warning(

@@ -65,9 +65,7 @@ def test_labels_are_bounded(overrides: dict[str, str], key: tuple[str, str, str,
 
 
 def test_series_stay_bounded_under_random_values() -> None:
-    text = "".join(
-        log_line(i, channel=f"c{i}", source=f"s{i}", outcome=f"o{i}", reason=f"r{i}") for i in range(2000)
-    )
+    text = "".join(log_line(i, channel=f"c{i}", source=f"s{i}", outcome=f"o{i}", reason=f"r{i}") for i in range(2000))
     totals = _feed(text)
     assert totals.lines["ok"] == 2000
     assert list(totals.authorizations) == [("other", "other", "other", "other")]
@@ -116,14 +114,18 @@ REAL_SYSTEM = LogFormat(
 )
 
 
+def _txn(channel: str, code: str) -> dict[str, object]:
+    return {"txn": {"channel": channel, "rc": code}}
+
+
 @pytest.mark.parametrize(
     ("event", "key"),
     [
-        pytest.param({"txn": {"channel": "ecom", "rc": "00"}}, ("production", "online", "approved", "approved"), id="ok"),
-        pytest.param({"txn": {"channel": "cp", "rc": "51"}}, ("production", "pos", "declined", "insufficient_funds"), id="51"),
-        pytest.param({"txn": {"channel": "cp", "rc": "96"}}, ("production", "pos", "failed", "system_malfunction"), id="96"),
-        pytest.param({"txn": {"channel": "cp", "rc": "Q7"}}, ("production", "pos", "failed", "unknown_response_code"), id="Q7"),
-        pytest.param({"txn": {"channel": "moto", "rc": "05"}}, ("production", "other", "declined", "do_not_honor"), id="moto"),
+        pytest.param(_txn("ecom", "00"), ("production", "online", "approved", "approved"), id="ok"),
+        pytest.param(_txn("cp", "51"), ("production", "pos", "declined", "insufficient_funds"), id="51"),
+        pytest.param(_txn("cp", "96"), ("production", "pos", "failed", "system_malfunction"), id="96"),
+        pytest.param(_txn("cp", "Q7"), ("production", "pos", "failed", "unknown_response_code"), id="Q7"),
+        pytest.param(_txn("moto", "05"), ("production", "other", "declined", "do_not_honor"), id="moto"),
     ],
 )
 def test_custom_field_mapping(event: dict[str, object], key: tuple[str, str, str, str]) -> None:
