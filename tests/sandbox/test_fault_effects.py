@@ -4,29 +4,18 @@ in the ledger: lost answers come after the decision, so an approval may hold fun
 from __future__ import annotations
 
 import asyncio
-import json
-import struct
 import time
-from typing import Any
 
 import aiohttp
 import pytest
 
 from paywatch.iso8583 import (
-    CodecError,
-    Message,
-    decode,
-    encode,
     original_data_elements,
-    read_frame,
     transmission_datetime,
 )
 from sandbox import RunningSandbox
+from tests.sandbox.fault_helpers import LATENCY_MS, add_fault, online_observation, pos_observation
 from tests.sandbox.helpers import authorization_message, issue_active_card, purchase
-
-LOST_WAIT_S = 0.3
-"""How long a test waits before calling an answer lost; a timeout fault never answers at all."""
-LATENCY_MS = 150
 
 # (effect, observed at a front online, observed at the POS front, observed at an inner component, holds after)
 EFFECTS = [
@@ -45,54 +34,6 @@ for effect, online_front, pos_front, inner, holds in EFFECTS:
     for target in ("risk", "issuer", "credit_line"):
         for channel in ("online", "pos"):
             CASES.append(pytest.param(channel, target, effect, inner, holds, id=f"{channel}-{target}-{effect}"))
-
-
-async def add_fault(http: aiohttp.ClientSession, **body: Any) -> str:
-    body.setdefault("latency_ms", LATENCY_MS)
-    body.setdefault("response_code", "05")
-    async with http.post("/admin/faults", json=body) as resp:
-        assert resp.status == 201, await resp.text()
-        return str((await resp.json())["id"])
-
-
-async def online_observation(http: aiohttp.ClientSession, path: str, body: dict[str, Any], method: str = "POST") -> str:
-    try:
-        async with http.request(method, path, json=body, timeout=aiohttp.ClientTimeout(total=LOST_WAIT_S)) as resp:
-            text = await resp.text()
-            if resp.status not in (200, 201):
-                return f"http-{resp.status}"
-    except TimeoutError:
-        return "timeout"
-    except aiohttp.ClientConnectionError:
-        return "reset"
-    try:
-        answer = json.loads(text)
-    except ValueError:
-        return "malformed"
-    return str(answer.get("response_code", answer.get("status")))
-
-
-async def pos_observation(sandbox: RunningSandbox, message: Message) -> str:
-    reader, writer = await asyncio.open_connection(sandbox.iso_host, sandbox.iso_port)
-    try:
-        body = encode(message)
-        writer.write(struct.pack(">H", len(body)) + body)
-        await writer.drain()
-        try:
-            async with asyncio.timeout(LOST_WAIT_S):
-                frame = await read_frame(reader)
-        except TimeoutError:
-            return "timeout"
-        except (ConnectionError, asyncio.IncompleteReadError):
-            return "reset"
-        if frame is None:
-            return "reset"
-        try:
-            return decode(frame).get("39", "missing-39")
-        except CodecError:
-            return "malformed"
-    finally:
-        writer.close()
 
 
 @pytest.mark.parametrize(("channel", "target", "effect", "observed", "holds"), CASES)
