@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import struct
 from typing import Any
@@ -63,3 +64,5 @@ async def pos_observation(sandbox: RunningSandbox, message: Message) -> str:
             return "malformed"
     finally:
         writer.close()
+        with contextlib.suppress(ConnectionError):
+            await writer.wait_closed()
