@@ -6,9 +6,11 @@ Figures are ``matplotlib.figure.Figure`` on the Agg canvas: no display needed, a
 from __future__ import annotations
 
 import math
+import textwrap
 from datetime import UTC, datetime
 from pathlib import Path
 
+import matplotlib
 import matplotlib.dates as mdates
 import pandas as pd
 from matplotlib.axes import Axes
@@ -21,7 +23,7 @@ from dashboards.snapshot.panels import Panel, PanelData, QueryResult, legend
 __all__ = ["format_value", "render_panel", "threshold_colour"]
 
 _GRAFANA_COLOURS = {"green": "#56a64b", "orange": "#ff9830", "red": "#e02f44", "yellow": "#fade2a"}
-_MAX_LEGEND = 12
+_MAX_LEGEND = 24
 _MAX_ROWS = 20
 
 
@@ -30,7 +32,9 @@ def format_value(value: float | None, unit: str) -> str:
     if value is None or math.isnan(value):
         return "No data"
     if unit == "percentunit":
-        return f"{value * 100:.3g}%" if abs(value) < 0.999 else f"{value * 100:.2f}%"
+        return f"{value * 100:.2f}%" if abs(value) >= 0.0001 or value == 0 else f"{value * 100:.2g}%"
+    if math.isinf(value):
+        return "+Inf" if value > 0 else "-Inf"
     if unit == "s":
         return f"{value * 1000:.3g} ms" if abs(value) < 1 else f"{value:.3g} s"
     if unit == "reqps":
@@ -89,6 +93,8 @@ def _timeseries(figure: Figure, data: PanelData) -> None:
     if frame.empty:
         _message(ax, "No data")
         return
+    palette = matplotlib.colormaps["tab10" if len(frame.columns) <= 10 else "tab20"]
+    ax.set_prop_cycle(color=[palette(i % palette.N) for i in range(len(frame.columns))])
     if data.panel.stacked:
         filled = frame.fillna(0.0)
         ax.stackplot(filled.index, filled.T.to_numpy(), labels=list(filled.columns), alpha=0.8)
@@ -103,8 +109,16 @@ def _timeseries(figure: Figure, data: PanelData) -> None:
     ax.tick_params(labelsize=7)
     ax.grid(alpha=0.3)
     handles, labels = ax.get_legend_handles_labels()
+    if len(handles) > _MAX_LEGEND:
+        handles, labels = (
+            handles[:_MAX_LEGEND],
+            [*labels[: _MAX_LEGEND - 1], f"... {len(labels) - _MAX_LEGEND + 1} more"],
+        )
     if handles:
-        ax.legend(handles[:_MAX_LEGEND], labels[:_MAX_LEGEND], fontsize=6, loc="upper left", ncol=2, framealpha=0.6)
+        width, height = figure.get_size_inches()
+        figure.set_size_inches(width, height + math.ceil(len(handles) / 3) * 0.13)
+        # below the plot, so the legend never hides a line
+        figure.legend(handles, labels, fontsize=6, loc="outside lower center", ncol=3, frameon=False)
 
 
 def _stat(figure: Figure, data: PanelData) -> None:
@@ -113,21 +127,23 @@ def _stat(figure: Figure, data: PanelData) -> None:
         _message(figure.add_subplot(), "No data")
         return
     names = list(frame.columns)
-    cols = min(len(names), 4)
+    width, _ = figure.get_size_inches()
+    cols = max(1, min(len(names), int(width // 1.7)))
     rows = math.ceil(len(names) / cols)
+    figure.set_size_inches(width, max(figure.get_size_inches()[1], 0.5 + rows * 1.15))
     for index, name in enumerate(names):
         ax = figure.add_subplot(rows, cols, index + 1)
         column = frame[name].dropna()
         last = float(column.iloc[-1]) if not column.empty else None
         ax.set_facecolor(threshold_colour(last, data.panel.thresholds))
-        if not column.empty:
-            ax.plot(column.index, column.to_numpy(), color="white", alpha=0.5, linewidth=1)
+        if len(column) > 1:
+            ax.plot(column.index, column.to_numpy(), color="white", alpha=0.4, linewidth=1)
         ax.set_xticks([])
         ax.set_yticks([])
-        ax.text(0.5, 0.80, name, ha="center", va="center", fontsize=7, color="white", transform=ax.transAxes)
-        value = format_value(last, data.panel.unit)
-        ax.text(0.5, 0.40, value, ha="center", va="center", fontsize=14, weight="bold", color="white",
-                transform=ax.transAxes)  # fmt: skip
+        ax.text(0.5, 0.82, textwrap.shorten(name, 28, placeholder="..."), ha="center", va="center", fontsize=7,
+                color="white", transform=ax.transAxes)  # fmt: skip
+        ax.text(0.5, 0.40, format_value(last, data.panel.unit), ha="center", va="center", fontsize=13,
+                weight="bold", color="white", transform=ax.transAxes)  # fmt: skip
 
 
 def _bucket_bound(label: str) -> float:

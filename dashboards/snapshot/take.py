@@ -127,6 +127,8 @@ async def snapshot_dashboards(
     window = TimeWindow(start=end - range_s, end=end, scrape_interval_s=scrape_interval_s)
     out_dir.mkdir(parents=True, exist_ok=True)
     async with PrometheusClient(prometheus_url) as client:
+        # an unreachable Prometheus is a usage error, reported once; failures of single queries are drawn
+        await client.query("vector(1)", end)
         snapshots = [await _snapshot_one(client, d, out_dir, window) for d in dashboards]
     (out_dir / "index.html").write_text(
         _TEMPLATES.get_template("dashboards.html.j2").render(
