@@ -20,7 +20,7 @@ STEP_TIMEOUT_S = 0.5
 def probe_config(base: PaywatchConfig, http_url: str, iso_host: str, iso_port: int, state_dir: Path) -> PaywatchConfig:
     """``base`` aimed at a running sandbox, with short timeouts and fast reversal retries."""
     journeys = [
-        JourneySpec(name=name, interval_s=1.0, timeout_s=5.0, step_timeout_s=STEP_TIMEOUT_S, jitter=0.0)
+        JourneySpec(name=name, interval_s=1.0, timeout_s=2.0, step_timeout_s=STEP_TIMEOUT_S, jitter=0.0)
         for name in BUILTIN_JOURNEYS
     ]
     return base.model_copy(
