@@ -50,6 +50,8 @@ class ProbeMetrics:
             for region in journey.regions or [r.name for r in config.regions]:
                 for outcome in JourneyOutcome:
                     f.runs.labels(journey.name, region, outcome.value)
+                # None known until the reverser reports (it does so as soon as it loads its state).
+                f.open_holds.labels(journey.name, region).set(0)
 
     def record_journey(self, result: JourneyResult) -> None:
         try:

@@ -1,7 +1,8 @@
 """OpenTelemetry tracing for probes: an SDK TracerProvider configured from the standard OTEL_* variables.
 
 There is always an SDK provider, so every run has a real trace id for exemplars; spans leave the
-process only when OTLP export is configured. The span attributes helpers never carry card data.
+process only when OTLP export is configured. The attribute helpers (the keys probes/runner.py sets)
+never carry card data.
 """
 
 from __future__ import annotations
@@ -78,26 +79,26 @@ def trace_id_of(span: Span) -> str | None:
 def journey_attributes(result: JourneyResult) -> dict[str, str | float]:
     """Attributes of a journey's root span, set when the run ends."""
     return {
-        "paywatch.journey": result.journey,
-        "paywatch.region": result.region,
-        "paywatch.outcome": result.outcome.value,
-        "paywatch.reason": result.reason.value,
-        "paywatch.duration_s": result.duration_s,
+        "journey": result.journey,
+        "region": result.region,
+        "outcome": result.outcome.value,
+        "reason": result.reason.value,
+        "duration_s": result.duration_s,
     }
 
 
 def step_attributes(journey: str, region: str, step: StepResult) -> dict[str, str | float]:
     """Attributes of a step's span: journey, step, region, outcome, reason, response code; no card data."""
     attributes: dict[str, str | float] = {
-        "paywatch.journey": journey,
-        "paywatch.step": step.step,
-        "paywatch.region": region,
-        "paywatch.outcome": step.outcome.value,
-        "paywatch.reason": step.reason.value,
-        "paywatch.duration_s": step.duration_s,
+        "journey": journey,
+        "step": step.step,
+        "region": region,
+        "outcome": step.outcome.value,
+        "reason": step.reason.value,
+        "duration_s": step.duration_s,
     }
     if step.response_code is not None:
-        attributes["paywatch.response_code"] = step.response_code
+        attributes["response_code"] = step.response_code
     if step.authorization is not None:
-        attributes["paywatch.channel"] = step.authorization.channel
+        attributes["channel"] = step.authorization.channel
     return attributes

@@ -49,7 +49,7 @@ def test_provider_without_export_has_no_processor_and_real_trace_ids(monkeypatch
 
 def _run_journey(provider: TracerProvider) -> str:
     """What the scheduler does: a root span per run, a child per step, attributes when each ends."""
-    tracer = provider.get_tracer("paywatch.probes")
+    tracer = provider.get_tracer("probes")
     steps = (step("issue_card", channel=None), step("authorize", ok=False, reason=Reason.ISSUER_UNAVAILABLE))
     with tracer.start_as_current_span("journey virtual_card_online") as root:
         for s in steps:
@@ -78,15 +78,15 @@ def test_span_tree_one_trace_per_run_and_a_span_per_step() -> None:
         children = sorted(s.name for s in members if s.parent is not None and s.parent.span_id == root.context.span_id)
         assert children == ["step authorize", "step issue_card"]
     authorize = next(s for s in exporter.get_finished_spans() if s.name == "step authorize")
-    assert dict(authorize.attributes or {}) | {"paywatch.duration_s": 0} == {
-        "paywatch.journey": "virtual_card_online",
-        "paywatch.step": "authorize",
-        "paywatch.region": "north",
-        "paywatch.outcome": "failure",
-        "paywatch.reason": "issuer_unavailable",
-        "paywatch.response_code": "91",
-        "paywatch.channel": "online",
-        "paywatch.duration_s": 0,
+    assert dict(authorize.attributes or {}) | {"duration_s": 0} == {
+        "journey": "virtual_card_online",
+        "step": "authorize",
+        "region": "north",
+        "outcome": "failure",
+        "reason": "issuer_unavailable",
+        "response_code": "91",
+        "channel": "online",
+        "duration_s": 0,
     }
     everything = repr([dict(s.attributes or {}) for s in exporter.get_finished_spans()]) + repr(spans)
     assert find_pans(everything) == []
