@@ -35,6 +35,7 @@ OTEL_VARIABLES = (
     "OTEL_EXPORTER_OTLP_HEADERS",
     "OTEL_SERVICE_NAME",
     "OTEL_RESOURCE_ATTRIBUTES",
+    "OTEL_SDK_DISABLED",
 )
 """Standard OpenTelemetry variables; tracing export is off unless one of the endpoints is set."""
 
