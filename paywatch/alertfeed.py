@@ -48,9 +48,7 @@ class AlertFeed:
         await self._runner.setup()
         site = web.TCPSite(self._runner, self.host, self.port)
         await site.start()
-        server = site._server
-        if server is not None and getattr(server, "sockets", None):
-            self.port = int(server.sockets[0].getsockname()[1])
+        self.port = int(self._runner.addresses[0][1])
         return self
 
     async def stop(self) -> None:
@@ -72,6 +70,10 @@ class AlertFeed:
 
     def firing(self, alertname: str) -> list[Notification]:
         return [n for n in self.notifications if n.status == "firing" and alertname in n.alert_names()]
+
+    def firing_except(self, *alertnames: str) -> list[Notification]:
+        """Firing notifications naming any alert other than ``alertnames`` (e.g. the Watchdog)."""
+        return [n for n in self.notifications if n.status == "firing" and n.alert_names() - set(alertnames)]
 
     async def wait_for(self, alertname: str, timeout_s: float) -> Notification | None:
         """The first firing notification naming ``alertname``, waiting up to ``timeout_s``."""
