@@ -62,8 +62,8 @@ class AuthRequest:
     region: str | None = None
     cvv: str | None = None
     terminal_id: str | None = None
-    pos_key: tuple[str, str, str] | None = None
-    """(terminal, STAN, field 7) that a POS reversal's field 90 names."""
+    pos_key: tuple[str, str, str, str] | None = None
+    """(terminal, STAN, field 7, PAN): what a POS reversal's fields 41, 90 and 2 name."""
 
 
 @dataclass(frozen=True, slots=True)

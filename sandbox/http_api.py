@@ -78,9 +78,15 @@ class CardApi:
     """Handlers of the ``/v1`` routes and the front middleware."""
 
     def __init__(
-        self, engine: DecisionEngine, faults: FaultRegistry, api_keys: frozenset[str], shutdown: asyncio.Event
+        self,
+        engine: DecisionEngine,
+        faults: FaultRegistry,
+        api_keys: frozenset[str],
+        shutdown: asyncio.Event,
+        known_regions: frozenset[str],
     ) -> None:
         self.engine = engine
+        self.known_regions = known_regions
         self.ledger = engine.ledger
         self.faults = faults
         self.api_keys = api_keys
@@ -97,7 +103,7 @@ class CardApi:
         api_key = token[7:] if token.startswith("Bearer ") else ""
         if api_key not in self.api_keys:
             return _error(401, "unauthorized", "missing or unknown API key")
-        region = request.headers.get(REGION_HEADER) or None
+        region = self._region(request)
         fault = self.faults.pick(Target.CARD_API, Channel.ONLINE, region)
         lost: Effect | None = None
         if fault is not None:
@@ -160,9 +166,10 @@ class CardApi:
                 await asyncio.wait_for(self.shutdown.wait(), 0.5)
                 return
 
-    @staticmethod
-    def _region(request: web.Request) -> str | None:
-        return request.headers.get(REGION_HEADER) or None
+    def _region(self, request: web.Request) -> str | None:
+        """The caller's region; an unconfigured name counts as none, so labels downstream stay bounded."""
+        region = request.headers.get(REGION_HEADER)
+        return region if region in self.known_regions else None
 
     # cards
 
@@ -334,7 +341,7 @@ def build_app(
     shutdown: asyncio.Event,
     known_regions: frozenset[str],
 ) -> web.Application:
-    api = CardApi(engine, faults, api_keys, shutdown)
+    api = CardApi(engine, faults, api_keys, shutdown, known_regions)
     app = web.Application(middlewares=[_json_errors, api.front], client_max_size=64 * 1024)
 
     async def healthz(_: web.Request) -> web.Response:

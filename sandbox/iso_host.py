@@ -165,7 +165,7 @@ class IsoHost:
             merchant_id=message["42"],
             region=region,
             terminal_id=message["41"],
-            pos_key=(message["41"], message["11"], message.get("7", "")),
+            pos_key=(message["41"], message["11"], message.get("7", ""), message["2"]),
         )
         if message["3"] == BALANCE_PROCESSING_CODE:
             balance = await self.engine.balance(request, front)
@@ -189,12 +189,14 @@ class IsoHost:
     ) -> tuple[Message, Effect | None]:
         answer: Message = {"t": "0410", **{k: message[k] for k in ("11", "41", "90") if k in message}}
         original = message.get("90", "")
-        if len(original) != 42 or "41" not in message or "11" not in message:
+        if len(original) != 42 or any(k not in message for k in ("2", "11", "41")):
             return {**answer, "39": "30"}, None
         code = self._front_code(front)
         if code is not None:
             return {**answer, "39": code}, None
-        authorization = self.engine.ledger.pos_authorization(message["41"], original[4:10], original[10:20])
+        authorization = self.engine.ledger.pos_authorization(
+            message["41"], original[4:10], original[10:20], message["2"]
+        )
         if authorization is None:
             # nothing was held under that original: the reversal is accepted so terminals stop retrying
             return {**answer, "39": "00"}, None

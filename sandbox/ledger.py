@@ -129,15 +129,18 @@ class Authorization:
 class Ledger:
     """Credit lines, cards and authorizations. Holds move only through ``hold``/``release``/``capture``."""
 
-    def __init__(self, rng: random.Random) -> None:
+    def __init__(self, rng: random.Random, *, capacity: int = 200_000) -> None:
         self._rng = rng
+        self._capacity = capacity
+        """Authorizations kept; beyond it the oldest settled ones are forgotten (a reversal of one is a 404)."""
         self.credit_lines: dict[str, CreditLine] = {}
         self.cards: dict[str, Card] = {}
         self._cards_by_pan: dict[str, Card] = {}
         self.authorizations: dict[str, Authorization] = {}
         self.merchants: dict[str, bool] = {}
         """merchant id -> enabled. Unknown merchants are accepted online."""
-        self._pos_index: dict[tuple[str, str, str], str] = {}
+        # two terminals' clocks and STAN counters may coincide: the PAN tells their messages apart
+        self._pos_index: dict[tuple[str, str, str, str], str] = {}
         self._card_serial = 0
         self._auth_serial = 0
         self._rrn_serial = 0
@@ -202,16 +205,30 @@ class Ledger:
     def auth_code(self) -> str:
         return f"{self._rng.randrange(1_000_000):06d}"
 
-    def record(self, authorization: Authorization, *, pos_key: tuple[str, str, str] | None = None) -> None:
+    def record(self, authorization: Authorization, *, pos_key: tuple[str, str, str, str] | None = None) -> None:
         self.authorizations[authorization.authorization_id] = authorization
         if pos_key is not None:
             self._pos_index[pos_key] = authorization.authorization_id
+        if len(self.authorizations) > self._capacity + self._capacity // 10:
+            self._forget_settled()
+
+    def _forget_settled(self) -> None:
+        """Drop the oldest settled authorizations so a long run's memory stays bounded; open holds stay."""
+        excess = len(self.authorizations) - self._capacity
+        for authorization_id in list(self.authorizations):
+            if excess <= 0:
+                break
+            if self.authorizations[authorization_id].status is not AuthStatus.APPROVED:
+                del self.authorizations[authorization_id]
+                excess -= 1
+        known = self.authorizations.keys()
+        self._pos_index = {key: value for key, value in self._pos_index.items() if value in known}
 
     def authorization(self, authorization_id: str) -> Authorization | None:
         return self.authorizations.get(authorization_id)
 
-    def pos_authorization(self, terminal_id: str, stan: str, field7: str) -> Authorization | None:
-        found = self._pos_index.get((terminal_id, stan, field7))
+    def pos_authorization(self, terminal_id: str, stan: str, field7: str, pan: str) -> Authorization | None:
+        found = self._pos_index.get((terminal_id, stan, field7, pan))
         return self.authorizations.get(found) if found else None
 
     def hold(self, line: CreditLine, amount: int) -> None:

@@ -251,7 +251,7 @@ class TrafficGenerator:
             return
         if code == "00" and self._rng.random() < CAPTURE_SHARE:
             # POS approvals are settled by the day's clearing, not by a message
-            authorization = self._ledger.pos_authorization(spec.id, stan, field7)
+            authorization = self._ledger.pos_authorization(spec.id, stan, field7, card.pan)
             if authorization is not None:
                 self._ledger.capture(authorization)
             return
