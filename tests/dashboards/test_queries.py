@@ -45,6 +45,7 @@ async def test_every_panel_query_returns_data_from_a_fast_profile_run(tmp_path: 
     async with stack.run_stack(
         default_config(), workdir=tmp_path, profile="fast", traffic_rate=20.0, incident_webhook_url=None
     ) as running:
+        assert running.prometheus_url is not None
         url = f"{running.sandbox_url}/admin/faults"
         async with aiohttp.ClientSession() as session, session.post(url, json=FAULT) as answer:
             assert answer.status == 201, await answer.text()
@@ -56,4 +57,4 @@ async def test_every_panel_query_returns_data_from_a_fast_profile_run(tmp_path: 
                 await asyncio.sleep(3)
                 window = TimeWindow(started, time.time(), scrape_interval_s=1.0)
                 missing = _missing(await _fetch_all(client, window))
-    assert missing == []
+    assert missing == [], "\n".join(missing)
