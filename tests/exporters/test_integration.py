@@ -10,9 +10,12 @@ from collections import Counter
 from pathlib import Path
 
 import aiohttp
+from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from prometheus_client.openmetrics.parser import text_string_to_metric_families
 
-from exporters import CONTRACT_FAMILIES, ProbeTelemetry
+from exporters import CONTRACT_FAMILIES, ProbeTelemetry, build_tracer_provider
+from paywatch.cards import find_pans
 from paywatch.config import BUILTIN_JOURNEYS, CardApiTarget, JourneySpec, PaywatchConfig, PosHostTarget, default_config
 from probes.scheduler import run_once
 from sandbox import RunningSandbox, start_sandbox
@@ -83,3 +86,36 @@ async def test_probe_scrape_and_authlog_counts_match_the_sandbox(tmp_path: Path)
     assert summary["lines"] == {"ok": len(events), "malformed": 0, "ignored": 0}
     counted = {(r["source"], r["channel"], r["outcome"], r["reason"]): r["count"] for r in summary["authorizations"]}
     assert Counter(counted) == expected
+
+
+async def test_probe_runs_make_one_trace_each_with_a_span_per_step(tmp_path: Path) -> None:
+    exporter = InMemorySpanExporter()
+    provider = build_tracer_provider(environ={})
+    provider.add_span_processor(SimpleSpanProcessor(exporter))
+    async with start_sandbox(default_config(), http_port=0, iso_port=0, event_log=tmp_path / "events.jsonl") as box:
+        config = _aimed_at(box, tmp_path / "state")
+        async with ProbeTelemetry.start(config, port=0, tracer_provider=provider) as telemetry:
+            results = await run_once(config, [telemetry.sink], telemetry.tracer_provider)
+    spans = exporter.get_finished_spans()
+    assert len(results) == len(BUILTIN_JOURNEYS) * len(config.regions)
+    assert len({r.trace_id for r in results}) == len(results)
+    for result in results:
+        members = [s for s in spans if f"{s.context.trace_id:032x}" == result.trace_id]
+        root = next(s for s in members if s.parent is None)
+        assert root.name == f"journey {result.journey}"
+        assert dict(root.attributes or {})["region"] == result.region
+        steps = [s for s in members if s.parent is not None and s.parent.span_id == root.context.span_id]
+        assert [s.name for s in sorted(steps, key=lambda s: s.start_time or 0)] == [
+            f"step {step.step}" for step in result.steps
+        ]
+        for span, step in zip(sorted(steps, key=lambda s: s.start_time or 0), result.steps, strict=True):
+            attributes = dict(span.attributes or {})
+            assert (attributes["step"], attributes["outcome"], attributes["reason"]) == (
+                step.step,
+                step.outcome.value,
+                step.reason.value,
+            )
+    secrets = [r.pos_card.pan.get_secret_value() for r in config.regions]
+    dumped = repr([(s.name, dict(s.attributes or {}), [e.attributes for e in s.events]) for s in spans])
+    assert find_pans(dumped) == []
+    assert not any(pan in dumped for pan in secrets)
