@@ -120,16 +120,17 @@ def build(options: GeneratorOptions) -> Dashboard:
         table(
             o,
             "Active alerts",
-            "Alerts firing or pending in Prometheus now (the ALERTS series); pending ones fire once their "
-            "'for' duration passes.",
+            "Alerts firing or pending in Prometheus now (the ALERTS series; the always-firing Watchdog left "
+            "out); pending ones fire once their 'for' duration passes. Click a row for the alert's runbook.",
             [
                 query(
                     "max by (alertname, alertstate, severity, slo, channel, source, journey, region) "
-                    '(ALERTS{alertstate=~"firing|pending"})',
+                    '(ALERTS{alertstate=~"firing|pending", alertname!="Watchdog"})',
                     instant=True,
                 )
             ],
             unit="none",
+            cell_link=("Runbook", o.runbook_url("${__data.fields.alertname}")),
         ),
     )
     layout.row(

@@ -183,15 +183,20 @@ def table(
     unit: str,
     runbooks: Sequence[str] = (),
     steps: Steps | None = None,
+    cell_link: tuple[str, str] | None = None,
     span: int = 12,
     height: int = 8,
 ) -> table_builders.Panel:
-    """A table of instant query results; label columns plus ``Value``."""
+    """A table of instant query results; label columns plus ``Value``. ``cell_link`` (title, url) makes
+    every cell a link; the url may use ``${__data.fields.<label>}`` of the row."""
     panel = table_builders.Panel()
     _common(
         panel, options, title=title, description=description, queries=queries, unit=unit,
         runbooks=runbooks, span=span, height=height, steps=steps,
     )  # fmt: skip
+    if cell_link is not None:
+        link_title, url = cell_link
+        panel.data_links([dashboard_builders.DashboardLink(link_title).url(url).target_blank(True)])
     # instant queries come back as one frame per query; hide the timestamp column
     panel.with_transformation(
         dashboard_models.DataTransformerConfig(id_val="organize", options={"excludeByName": {"Time": True}})

@@ -101,9 +101,12 @@ def _timeseries(figure: Figure, data: PanelData) -> None:
     else:
         for name in frame.columns:
             ax.plot(frame.index, frame[name], label=name, linewidth=1.2)
+    # only thresholds inside the data's range: a far-away line would squash the data into a flat stripe
+    low, high = ax.get_ylim()
     for value, colour in data.panel.thresholds:
-        if value is not None:
+        if value is not None and low <= value <= high:
             ax.axhline(value, color=_GRAFANA_COLOURS.get(colour, colour), linestyle="--", linewidth=0.8)
+    ax.set_ylim(low, high)
     ax.yaxis.set_major_formatter(_y_formatter(data.panel.unit))
     ax.xaxis.set_major_formatter(mdates.DateFormatter("%H:%M:%S", tz=UTC))
     ax.tick_params(labelsize=7)
