@@ -49,7 +49,8 @@ background rate and from injected faults."""
 _T = TypeVar("_T")
 
 REQUEST_TIMEOUT_S = 5.0
-MAX_IN_FLIGHT = 64
+MIN_IN_FLIGHT = 64
+"""In-flight authorizations allowed: at least this, or enough to ride out a timeout fault at the rate."""
 REPAY_BELOW = 0.3
 """A production credit line whose available amount falls below this share of its limit is repaid."""
 CAPTURE_SHARE = 0.7
@@ -85,6 +86,7 @@ class TrafficGenerator:
         self._iso_address = iso_address
         self._rate = rate
         self._duration_s = duration_s
+        self._max_in_flight = max(MIN_IN_FLIGHT, int(rate * 4 * REQUEST_TIMEOUT_S))
         self._rng = random.Random(config.sandbox.seed + 3 if seed is None else seed)
         self._api_key = config.sandbox.api_keys[-1].get_secret_value()
         terminals = config.sandbox_terminals()
@@ -131,8 +133,8 @@ class TrafficGenerator:
         started = next_at = time.monotonic()
         while self._duration_s is None or time.monotonic() - started < self._duration_s:
             next_at += interval
-            if len(self._in_flight) < MAX_IN_FLIGHT:
-                self._spawn(self._one())
+            if len(self._in_flight) < self._max_in_flight:
+                self._spawn(self._one)
             else:
                 self.skipped += 1
             if self.sent % 50 == 0:
@@ -141,10 +143,10 @@ class TrafficGenerator:
         if self._in_flight:
             await asyncio.gather(*list(self._in_flight), return_exceptions=True)
 
-    def _spawn(self, work: Awaitable[None]) -> None:
+    def _spawn(self, work: Callable[[], Awaitable[None]]) -> None:
         async def guarded() -> None:
             with contextlib.suppress(aiohttp.ClientError, Iso8583Error, OSError, TimeoutError, ValueError):
-                await work
+                await work()
 
         task = asyncio.create_task(guarded())
         self._in_flight.add(task)

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from paywatch.cards import find_pans
 from paywatch.config import PaywatchConfig
-from sandbox import RunningSandbox, start_sandbox
+from sandbox import FaultSpec, RunningSandbox, start_sandbox
 from sandbox.traffic import TrafficGenerator
 
 
@@ -69,3 +69,16 @@ async def test_start_sandbox_with_traffic_produces_events_and_stops_cleanly(
     assert log.read_text().count("\n") >= 1
     leftovers = [t for t in asyncio.all_tasks() if t is not asyncio.current_task() and not t.done()]
     assert leftovers == []
+
+
+async def test_injected_faults_hit_organic_traffic_too(sandbox: RunningSandbox) -> None:
+
+    sandbox.faults.add(FaultSpec.model_validate({"target": "issuer", "effect": "error", "probability": 0.5}))
+    generator = _generator(sandbox, rate=40, duration_s=1.0)
+    generator.start()
+    await generator.wait()
+    await generator.stop()
+    events = [json.loads(line) for line in sandbox.event_log.read_text().splitlines()]
+    failed = Counter((e["channel"], e["response_code"]) for e in events if e["outcome"] == "failed")
+    assert failed[("online", "96")] > 0 and failed[("pos", "96")] > 0
+    assert generator.outcomes["failed"] == sum(failed.values())
