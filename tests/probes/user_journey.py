@@ -6,7 +6,8 @@ from pydantic import BaseModel
 
 from paywatch.config import JourneySpec
 from probes import JourneyContext, StepResult
-from probes.steps import IssueCard, check_failed, from_http, passed
+from probes.iso_client import echo_message
+from probes.steps import IssueCard, check_failed, from_http, from_iso, passed
 
 
 class _Health(BaseModel):
@@ -31,3 +32,26 @@ def journey(spec: JourneySpec) -> list[object]:
 
 def not_steps() -> list[object]:
     return ["issue a card"]
+
+
+class SlowEcho:
+    """An echo that counts how many runs are inside it at once (the POS host is slowed by a fault)."""
+
+    name = "slow_echo"
+    active = 0
+    most = 0
+    runs = 0
+
+    async def run(self, ctx: JourneyContext) -> StepResult:
+        cls = type(self)
+        cls.active += 1
+        cls.runs += 1
+        cls.most = max(cls.most, cls.active)
+        try:
+            return from_iso(self.name, await ctx.iso.exchange(echo_message(ctx.terminal)))
+        finally:
+            cls.active -= 1
+
+
+def slow_journey() -> list[object]:
+    return [SlowEcho()]

@@ -1,0 +1,62 @@
+"""The scheduler: concurrency cap per journey and region, and sinks that fail without stopping the probe."""
+
+from __future__ import annotations
+
+import asyncio
+
+from paywatch.config import JourneySpec, PaywatchConfig
+from probes import JourneyOutcome, JourneyResult, run_once, run_probes
+from tests.probes.conftest import Admin
+from tests.probes.user_journey import SlowEcho
+
+
+class _Counting:
+    def __init__(self, stop_after: int) -> None:
+        self.results: list[JourneyResult] = []
+        self.stop = asyncio.Event()
+        self._stop_after = stop_after
+
+    def record_journey(self, result: JourneyResult) -> None:
+        self.results.append(result)
+        if len(self.results) >= self._stop_after:
+            self.stop.set()
+
+    def set_open_holds(self, journey: str, region: str, count: int) -> None:
+        pass
+
+
+async def test_runs_never_exceed_the_concurrency_cap(config: PaywatchConfig, admin: Admin) -> None:
+    # Runs take 0.3 s and are due every 0.02 s: only the cap keeps them from piling up.
+    await admin.inject(target="pos_host", effect="latency", latency_ms=300, region="north")
+    spec = JourneySpec(
+        name="slow",
+        module="tests.probes.user_journey:slow_journey",
+        interval_s=0.02,
+        jitter=0.0,
+        concurrency=2,
+        step_timeout_s=1.0,
+        timeout_s=1.0,
+        regions=["north"],
+    )
+    config = config.model_copy(update={"journeys": [spec]})
+    sink = _Counting(stop_after=6)
+    SlowEcho.active = SlowEcho.most = SlowEcho.runs = 0
+    await asyncio.wait_for(run_probes(config, [sink], stop_event=sink.stop), timeout=20)
+    assert SlowEcho.most == 2
+    assert all(r.outcome is JourneyOutcome.SUCCESS for r in sink.results)
+    assert SlowEcho.active == 0  # runs still going at stop were cancelled and cleaned up
+
+
+class _Broken:
+    def record_journey(self, result: JourneyResult) -> None:
+        raise RuntimeError("metrics backend down")
+
+    def set_open_holds(self, journey: str, region: str, count: int) -> None:
+        raise RuntimeError("metrics backend down")
+
+
+async def test_a_failing_sink_does_not_stop_the_probe_or_the_other_sinks(config: PaywatchConfig) -> None:
+    good = _Counting(stop_after=10**6)
+    results = await run_once(config, [_Broken(), good], regions=["south"])
+    assert len(results) == 3 and len(good.results) == 3
+    assert all(r.outcome is JourneyOutcome.SUCCESS for r in results)
