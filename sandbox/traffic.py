@@ -205,12 +205,16 @@ class TrafficGenerator:
             assert self._session is not None
             async with self._session.post(f"{self._http_url}/v1/authorizations", json=body, headers=headers) as resp:
                 if resp.status != 200:
-                    return None
+                    # an answer, and a failure: the card API refused before any decision held funds
+                    return {"approved": False, "http_status": resp.status}
                 answer: dict[str, object] = await resp.json()
                 return answer
 
         answer = await self._try(attempt)
-        self._count(str(answer["response_code"]) if answer else None)
+        if answer is not None and "response_code" not in answer:
+            self.outcomes["failed"] += 1
+        else:
+            self._count(str(answer["response_code"]) if answer else None)
         if answer is None:
             # the answer was lost: the same Idempotency-Key fetches it later, then it is settled
             answer = await self._retry(attempt)

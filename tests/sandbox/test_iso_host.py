@@ -191,3 +191,12 @@ async def _host_still_serves(sandbox: RunningSandbox) -> None:
     finally:
         await other.close()
     assert answer is not None and answer["39"] == "00"
+
+
+async def test_disabled_merchant_declines_58(
+    terminal: Terminal, config: PaywatchConfig, sandbox: RunningSandbox
+) -> None:
+    sandbox.ledger.merchants[config.regions[0].terminals[0].merchant_id] = False
+    answer = await terminal.send(authorization_message(config, terminal.stan()))
+    assert answer is not None and answer["39"] == "58"
+    assert sandbox.ledger.summary()["open_holds"] == 0
