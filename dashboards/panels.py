@@ -15,6 +15,7 @@ from grafana_foundation_sdk.builders import prometheus as prometheus_builders
 from grafana_foundation_sdk.builders import stat as stat_builders
 from grafana_foundation_sdk.builders import table as table_builders
 from grafana_foundation_sdk.builders import timeseries as timeseries_builders
+from grafana_foundation_sdk.cog import variants as cogvariants
 from grafana_foundation_sdk.cog.builder import Builder
 from grafana_foundation_sdk.models import common
 from grafana_foundation_sdk.models import dashboard as dashboard_models
@@ -83,7 +84,7 @@ def _runbook_links(options: GeneratorOptions, alerts: Sequence[str]) -> list[Bui
     ]
 
 
-def _targets(queries: Sequence[prometheus_builders.Dataquery]) -> list[Builder[object]]:
+def _targets(queries: Sequence[prometheus_builders.Dataquery]) -> list[Builder[cogvariants.Dataquery]]:
     # ref ids must be unique within a panel: A, B, C... in the order given
     return [target.ref_id(chr(ord("A") + index)) for index, target in enumerate(queries)]
 
@@ -102,7 +103,7 @@ def _common(
     steps: Steps | None,
 ) -> None:
     panel.title(title).description(description).datasource(DATASOURCE).unit(unit).span(span).height(height)
-    panel.targets(_targets(queries))  # type: ignore[arg-type]
+    panel.targets(_targets(queries))
     if steps:
         panel.thresholds(_thresholds(steps))
     if runbooks:

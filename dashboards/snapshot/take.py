@@ -62,7 +62,7 @@ def _stamp(seconds: float) -> str:
 
 
 async def _snapshot_one(
-    client: PrometheusClient, dashboard: dict[str, Any], out_dir: Path, window: TimeWindow
+    client: PrometheusClient, dashboard: dict[str, Any], out_dir: Path, window: TimeWindow, trace_label: str
 ) -> DashboardSnapshot:
     uid = str(dashboard["uid"])
     directory = out_dir / uid
@@ -77,7 +77,7 @@ async def _snapshot_one(
         await asyncio.to_thread(render_panel, panel_data, image)
         images.append(image)
         trace_ids = sorted(
-            {e.labels["trace_id"] for r in panel_data.results for e in r.exemplars if "trace_id" in e.labels}
+            {e.labels[trace_label] for r in panel_data.results for e in r.exemplars if trace_label in e.labels}
         )
         items.append(
             {
@@ -120,8 +120,10 @@ async def snapshot_dashboards(
     end: float | None = None,
     scrape_interval_s: float = 15.0,
     dashboards_dir: Path = GENERATED_DIR,
+    trace_label: str = "trace_id",
 ) -> list[DashboardSnapshot]:
-    """Snapshot each dashboard in ``uids`` over the last ``range_s`` seconds into ``out_dir/<uid>/``."""
+    """Snapshot each dashboard in ``uids`` over the last ``range_s`` seconds into ``out_dir/<uid>/``;
+    heatmap captions list the exemplars' ``trace_label`` values (trace ids)."""
     dashboards = [load_dashboard(uid, dashboards_dir) for uid in uids]
     end = time.time() if end is None else end
     window = TimeWindow(start=end - range_s, end=end, scrape_interval_s=scrape_interval_s)
@@ -129,7 +131,7 @@ async def snapshot_dashboards(
     async with PrometheusClient(prometheus_url) as client:
         # an unreachable Prometheus is a usage error, reported once; failures of single queries are drawn
         await client.query("vector(1)", end)
-        snapshots = [await _snapshot_one(client, d, out_dir, window) for d in dashboards]
+        snapshots = [await _snapshot_one(client, d, out_dir, window, trace_label) for d in dashboards]
     (out_dir / "index.html").write_text(
         _TEMPLATES.get_template("dashboards.html.j2").render(
             taken_at=_stamp(end),

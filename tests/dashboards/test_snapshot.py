@@ -6,14 +6,16 @@ import time
 from collections.abc import AsyncIterator
 from html.parser import HTMLParser
 from pathlib import Path
+from typing import Any
 
 import pytest
 import pytest_asyncio
 from PIL import Image
 from typer.testing import CliRunner
 
-from dashboards import DASHBOARD_UIDS, snapshot_dashboards
-from dashboards.snapshot import TimeWindow, resolve
+from dashboards import snapshot_dashboards
+from dashboards.snapshot import Panel, PanelData, QueryResult, Series, TimeWindow, render_panel, resolve
+from dashboards.snapshot.prometheus import Exemplar
 from dashboards.snapshot.render import format_value, threshold_colour
 from paywatch.cli import build_app
 from tests.dashboards.feed import fed_prometheus
@@ -151,5 +153,39 @@ def test_stat_colour_follows_thresholds(value: float, colour: str) -> None:
     assert threshold_colour(value, ((None, "red"), (0.99, "orange"), (0.999, "green"))) == colour
 
 
-def test_all_dashboards_are_known() -> None:
-    assert len(DASHBOARD_UIDS) == 4
+def _panel(kind: str, **overrides: Any) -> Panel:
+    fields: dict[str, Any] = {
+        "id": 1, "type": kind, "title": f"a {kind}", "description": "", "unit": "s", "targets": (),
+        "thresholds": ((None, "green"), (1.0, "red")), "stacked": False, "width": 12, "height": 8, "links": (),
+    }  # fmt: skip
+    return Panel(**{**fields, **overrides})
+
+
+_NOW = 1_800_000_000.0
+_LINE = Series({"channel": "online"}, tuple((_NOW + i, 0.1 * i) for i in range(30)))
+_BUCKETS = tuple(
+    Series({"le": le}, tuple((_NOW + i, float(i * n)) for i in range(30)))
+    for n, le in enumerate(("0.1", "1", "+Inf"), 1)
+)
+_EXEMPLARS = (Exemplar({"trace_id": "4bf92f3577b34da6a3ce929d0e0e4736"}, _NOW + 10, 0.4),)
+
+
+@pytest.mark.parametrize(
+    ("kind", "result"),
+    [
+        pytest.param("timeseries", QueryResult("A", "x", "{{channel}}", False, (_LINE,)), id="timeseries"),
+        pytest.param("stat", QueryResult("A", "x", "{{channel}}", False, (_LINE,)), id="stat"),
+        pytest.param("table", QueryResult("A", "x", "", True, (_LINE,)), id="table"),
+        pytest.param("heatmap", QueryResult("A", "x", "{{le}}", False, _BUCKETS, _EXEMPLARS), id="heatmap-exemplars"),
+        pytest.param("timeseries", QueryResult("A", "x(", "", False, error="400: parse error"), id="query-error"),
+        pytest.param("stat", QueryResult("A", "x", "", False), id="no-data"),
+        pytest.param("text", QueryResult("A", "x", "", False, (_LINE,)), id="unsupported-type"),
+    ],
+)
+def test_every_panel_kind_renders_a_picture(tmp_path: Path, kind: str, result: QueryResult) -> None:
+    path = tmp_path / "panel.png"
+    render_panel(PanelData(_panel(kind), (result,)), path)
+    with Image.open(path) as picture:
+        picture.load()
+        lowest, highest = picture.convert("L").getextrema()
+    assert picture.format == "PNG" and lowest < highest
