@@ -25,6 +25,7 @@ from grafana_foundation_sdk.models import prometheus as prometheus_models
 from dashboards.options import GeneratorOptions
 
 __all__ = [
+    "ALERTS_FIRING",
     "DATASOURCE",
     "DashboardLayout",
     "PanelBuilder",
@@ -38,6 +39,9 @@ __all__ = [
 ]
 
 DATASOURCE = dashboard_models.DataSourceRef(type_val="prometheus", uid="${datasource}")
+
+ALERTS_FIRING = 'ALERTS{alertstate="firing", alertname!="Watchdog"}'
+"""The annotation query of every dashboard: one marker per firing alert."""
 
 Steps = Sequence[tuple[float | None, str]]
 """Threshold steps: ``(None, base colour)`` first, then ``(value, colour)`` in ascending order."""
@@ -301,6 +305,15 @@ class DashboardLayout:
             .refresh("30s")
             .tooltip(dashboard_models.DashboardCursorSync.CROSSHAIR)
             .variables(variables(options, journey=journey_variable))
+            .annotation(
+                # every graph marks when an alert fired, so "what changed when" needs no second screen
+                dashboard_builders.AnnotationQuery()
+                .name("Alerts firing")
+                .datasource(DATASOURCE)
+                .enable(True)
+                .icon_color("red")
+                .expr(ALERTS_FIRING)
+            )
             .link(
                 dashboard_builders.DashboardLink("paywatch dashboards")
                 .type(dashboard_models.DashboardLinkType.DASHBOARDS)

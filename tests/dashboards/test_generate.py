@@ -84,10 +84,11 @@ def test_generate_check_fails_when_a_file_drifted(tmp_path: Path, damage: Any, e
 
 
 @pytest.mark.parametrize("uid", DASHBOARD_UIDS)
-def test_dashboard_has_uid_tags_and_variables(uid: str) -> None:
+def test_dashboard_has_uid_tags_variables_and_alert_annotations(uid: str) -> None:
     dashboard = DASHBOARDS[uid]
     assert dashboard["uid"] == uid
     assert "paywatch" in dashboard["tags"] and len(dashboard["tags"]) >= 2
+    assert [a["name"] for a in dashboard["annotations"]["list"]] == ["Alerts firing"]
     variables = {v["name"]: v for v in dashboard["templating"]["list"]}
     assert {"datasource", "channel", "region", "source"} <= set(variables)
     assert variables["datasource"]["type"] == "datasource"
@@ -173,6 +174,11 @@ def test_every_query_is_valid_promql(tmp_path: Path) -> None:
         for uid in DASHBOARD_UIDS
         for panel in panels_of(DASHBOARDS[uid])
         for target in panel.targets
+    ]
+    rules += [
+        {"record": f"dashboard:{uid.replace('-', '_')}:annotation_{index}", "expr": annotation["expr"]}
+        for uid in DASHBOARD_UIDS
+        for index, annotation in enumerate(DASHBOARDS[uid]["annotations"]["list"])
     ]
     path = tmp_path / "queries.yml"
     path.write_text(yaml.safe_dump({"groups": [{"name": "dashboard-queries", "rules": rules}]}))
