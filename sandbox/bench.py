@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import statistics
 import tempfile
 import time
 from pathlib import Path
@@ -74,10 +75,15 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--terminals", type=int, default=100)
     parser.add_argument("--messages", type=int, default=20, help="authorization + reversal pairs per terminal")
+    parser.add_argument("--rounds", type=int, default=5, help="alternating rounds; medians are reported")
     args = parser.parse_args()
-    without = asyncio.run(_run(args.terminals, args.messages, event_log=False))
-    with_log = asyncio.run(_run(args.terminals, args.messages, event_log=True))
-    print(f"{args.terminals} terminals x {args.messages} authorizations (+ reversals) over ISO 8583")
+    runs: dict[bool, list[float]] = {False: [], True: []}
+    for _ in range(args.rounds):
+        # alternating rounds, so a neighbour's load on a shared machine hits both variants alike
+        for event_log in (False, True):
+            runs[event_log].append(asyncio.run(_run(args.terminals, args.messages, event_log=event_log)))
+    without, with_log = statistics.median(runs[False]), statistics.median(runs[True])
+    print(f"{args.terminals} terminals x {args.messages} authorizations (+ reversals), median of {args.rounds} rounds")
     print(f"  without event log: {without:8.0f} authorizations/s")
     print(f"  with event log:    {with_log:8.0f} authorizations/s")
     print(f"  ratio with/without: {with_log / without:.2f}")
