@@ -32,7 +32,7 @@ def _fail(message: str) -> typer.Exit:
     return typer.Exit(1)
 
 
-def totals_as_dict(totals: Any) -> dict[str, Any]:
+def _summary(totals: Any) -> dict[str, Any]:
     """The ``--once --json`` shape."""
     from datetime import UTC, datetime
 
@@ -127,7 +127,7 @@ def register(app: typer.Typer) -> None:
                 exporter = AuthlogExporter(paths, fmt=fmt, checkpoint=checkpoint)
             except CheckpointError as exc:
                 raise _fail(str(exc)) from None
-            summary = totals_as_dict(exporter.read_to_end())
+            summary = _summary(exporter.read_to_end())
             exporter.close()
             if as_json:
                 sys.stdout.buffer.write(orjson.dumps(summary, option=orjson.OPT_INDENT_2) + b"\n")

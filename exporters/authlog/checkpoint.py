@@ -5,6 +5,9 @@ renamed over the old one). Totals and offsets in it agree, so a restart after ``
 instant resumes from offsets whose lines are counted exactly once: lines read after the last commit
 were only counted in memory, and are read again. Published metrics only ever show committed totals,
 so a counter never goes backwards across a restart.
+
+Errors: ``CheckpointError`` (a file that exists but cannot be used) is raised at start-up only;
+``save`` lets ``OSError`` through to the exporter, which logs and counts it and keeps running.
 """
 
 from __future__ import annotations

@@ -64,6 +64,8 @@ class AuthlogExporter:
         self.published = self.totals.copy()
         self.committed_at: float | None = None
         self.commit_errors = 0
+        self.read_errors = 0
+        self._failing: set[Path] = set()
         self.last_poll = time.monotonic()
 
     def _rotated(self, kind: str) -> None:
@@ -73,9 +75,25 @@ class AuthlogExporter:
         self.parser.feed(data, self.totals)
 
     def poll(self, *, final: bool = False, budget: int = POLL_BUDGET) -> int:
-        """Read what is new in every file (up to ``budget`` bytes each); returns the bytes read."""
+        """Read what is new in every file (up to ``budget`` bytes each); returns the bytes read.
+
+        A file that cannot be read (permissions, a directory, an I/O error) is logged and counted, and
+        the other files go on."""
         self.last_poll = time.monotonic()
-        return sum(t.read(self._feed, final=final, budget=budget) for t in self.tailers)
+        consumed = 0
+        for tailer in self.tailers:
+            try:
+                consumed += tailer.read(self._feed, final=final, budget=budget)
+            except OSError as exc:
+                self.read_errors += 1
+                if tailer.path not in self._failing:  # once per episode, not once per poll
+                    self._failing.add(tailer.path)
+                    log.warning("%s: cannot read: %s", tailer.path, exc.strerror or exc)
+            else:
+                if tailer.path in self._failing:
+                    self._failing.discard(tailer.path)
+                    log.info("%s: readable again", tailer.path)
+        return consumed
 
     def commit(self) -> bool:
         """Checkpoint offsets with totals, then publish; a failed write is logged, counted, not published."""
@@ -149,6 +167,7 @@ class AuthlogCollector(Collector):
             )
         errors = CounterMetricFamily(SINK_ERRORS.base_name, SINK_ERRORS.documentation, labels=SINK_ERRORS.labels)
         errors.add_metric(("authlog_checkpoint",), self.exporter.commit_errors)
+        errors.add_metric(("authlog_read",), self.exporter.read_errors)
         yield errors
         info = GaugeMetricFamily(BUILD_INFO.name, BUILD_INFO.documentation, labels=BUILD_INFO.labels)
         info.add_metric((paywatch.__version__, "authlog"), 1)

@@ -65,7 +65,11 @@ async def serve_authlog(
     async def follow() -> None:
         last_commit, pending = time.monotonic(), False
         while not stopping.is_set():
-            got = await asyncio.to_thread(exporter.poll)
+            try:
+                got = await asyncio.to_thread(exporter.poll)
+            except Exception:  # telemetry never crashes its host: log, wait, try again
+                log.exception("authlog poll failed")
+                got = 0
             pending = pending or got > 0
             # Commit once caught up (fresh scrapes), and at least every commit_interval_s while busy.
             if pending and (got == 0 or time.monotonic() - last_commit >= commit_interval_s):

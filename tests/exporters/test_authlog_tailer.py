@@ -170,3 +170,13 @@ def test_failed_checkpoint_write_is_counted_and_not_published(log: Path, tmp_pat
     exporter.poll()
     assert exporter.commit() is False
     assert (exporter.commit_errors, exporter.published.lines["ok"]) == (1, 0)
+
+
+def test_unreadable_path_is_counted_and_others_go_on(log: Path, tmp_path: Path) -> None:
+    directory = tmp_path / "a-directory"
+    directory.mkdir()
+    _append(log, 4)
+    exporter = AuthlogExporter([directory, log])
+    exporter.read_to_end()
+    assert _ok(exporter) == 4
+    assert exporter.read_errors > 0
