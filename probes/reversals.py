@@ -4,7 +4,8 @@ An authorization is tracked before it is sent; it stays pending until a reversal
 definitive answer says nothing was held. Pending ones are persisted, retried with exponential
 backoff, counted per journey and region (``ResultSink.set_open_holds``) and resumed after a restart.
 
-What the state file (``<state_dir>/pending-reversals.json``, mode 0600, written atomically) holds:
+What the state file (``<state_dir>/pending-reversals.json``, mode 0600, written atomically, one
+owner process at a time: see ``probes.state``) holds:
 
 - POS: terminal, merchant, amount, STAN and field 7 of the original (field 90 data) and the
   region, whose configured ``pos_card`` is the card reference. No PAN is stored.
@@ -19,7 +20,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
 import time
 import uuid
 from collections import Counter
@@ -35,6 +35,7 @@ from probes.http_client import CardApiClient, HttpAnswer
 from probes.iso_client import IsoAnswer, PosTerminalClient, reversal_message
 from probes.models import AuthorizationAnswer, ReversalAnswer
 from probes.results import ResultSink
+from probes.state import StateFile
 
 __all__ = ["STATE_FILE", "PendingReversal", "Reverser", "refused_outright"]
 
@@ -94,7 +95,7 @@ class Reverser:
     def __init__(self, config: PaywatchConfig, sinks: Sequence[ResultSink] = (), path: Path | None = None) -> None:
         self._config = config
         self._sinks = list(sinks)
-        self._path = path or config.state_dir() / STATE_FILE
+        self._file = StateFile(path or config.state_dir() / STATE_FILE)
         self._pending: dict[str, PendingReversal] = {}
         self._owned: set[str] = set()
         self._due: dict[str, float] = {}
@@ -105,7 +106,7 @@ class Reverser:
 
     @property
     def path(self) -> Path:
-        return self._path
+        return self._file.path
 
     def pending(self, journey: str | None = None, region: str | None = None) -> list[PendingReversal]:
         return [
@@ -115,17 +116,33 @@ class Reverser:
         ]
 
     def load(self) -> int:
-        """Resume records persisted by an earlier process; returns how many."""
-        try:
-            raw = self._path.read_text(encoding="utf-8")
-        except FileNotFoundError:
+        """Claim our state file and resume what it and any orphaned file hold; returns how many."""
+        self._file.claim()
+        return self._read(self._file.path) + self.adopt_orphans()
+
+    def close(self) -> None:
+        """Release our state file; what is still pending stays in it for the next process."""
+        self._file.release()
+
+    def adopt_orphans(self) -> int:
+        """Take over the records of files left by probe processes that ended."""
+        orphans = self._file.orphans()
+        count = sum(self._read(path) for path, _ in orphans)
+        if orphans:
+            self._changed()  # our file holds them now; only then may theirs go
+        for path, lock in orphans:
+            self._file.adopted(path, lock)
+        return count
+
+    def _read(self, path: Path) -> int:
+        raw = self._file.read(path)
+        if raw is None:
             return 0
         try:
             state = _State.model_validate_json(raw)
         except ValidationError as exc:
             # A damaged file must not stop the probe, but it must not be overwritten silently either.
-            damaged = self._path.with_suffix(f".damaged-{int(time.time())}")
-            os.replace(self._path, damaged)
+            damaged = self._file.move_aside(path)
             log.error("pending reversals file unreadable (%d errors), moved to %s", exc.error_count(), damaged)
             return 0
         for record in state.pending:
@@ -133,7 +150,7 @@ class Reverser:
             self._due[record.id] = 0.0
         self._changed()
         if state.pending:
-            log.warning("resumed %d pending reversals from %s", len(state.pending), self._path)
+            log.warning("resumed %d pending reversals from %s", len(state.pending), path)
         return len(state.pending)
 
     def track_online(self, journey: str, region: str, idempotency_key: str, body: dict[str, Any]) -> str:
@@ -220,19 +237,7 @@ class Reverser:
                 self._reported[key] = counts[key]
 
     def _persist(self) -> None:
-        state = _State(pending=list(self._pending.values()))
-        data = state.model_dump_json(indent=1)
-        self._path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = self._path.with_name(f".{self._path.name}.{os.getpid()}.tmp")
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        try:
-            os.fchmod(fd, 0o600)
-            # No fsync: the rename makes the write atomic against a crash of this process, which is
-            # what the file is for; an fsync per change would stall the event loop on a busy disk.
-            os.write(fd, data.encode("utf-8"))
-        finally:
-            os.close(fd)
-        os.replace(tmp, self._path)
+        self._file.write(_State(pending=list(self._pending.values())).model_dump_json(indent=1))
 
     # -- reversing ---------------------------------------------------------------------------
 
@@ -347,16 +352,21 @@ class Reverser:
                 await asyncio.sleep(pause)
             ready = self._ready(time.monotonic())
 
-    async def run(self, stop: asyncio.Event, attempt_timeout_s: float = 5.0) -> None:
-        """Retry released records with backoff until ``stop`` is set."""
+    async def run(self, stop: asyncio.Event, attempt_timeout_s: float = 5.0, adopt_every_s: float = 60.0) -> None:
+        """Retry released records with backoff until ``stop`` is set; now and then adopt orphans
+        (a ``--once`` run next to us may have left some)."""
+        next_adoption = time.monotonic() + adopt_every_s
         while not stop.is_set():
             now = time.monotonic()
+            if now >= next_adoption:
+                next_adoption = now + adopt_every_s
+                self.adopt_orphans()
             ready = self._ready(now)
             if ready:
                 await asyncio.gather(*(self.attempt(rid, attempt_timeout_s) for rid in ready))
                 continue
             waiting = [self._due.get(rid, 0.0) for rid in self._pending if rid not in self._owned]
-            sleep_for = max(min(waiting) - now, 0.01) if waiting else 3600.0
+            sleep_for = max(min([*waiting, next_adoption]) - now, 0.01)
             self._wakeup.clear()
             stopper = asyncio.ensure_future(stop.wait())
             waker = asyncio.ensure_future(self._wakeup.wait())

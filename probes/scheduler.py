@@ -66,14 +66,19 @@ async def run_once(
     """Run each selected journey once in each selected region, concurrently; then reverse what
     is pending (bounded), leaving what still fails persisted for the next start."""
     planned = plan(config, regions, journeys)
+    owned = reverser is None
     if reverser is None:
         reverser = Reverser(config, sinks)
         reverser.load()
-    runner = JourneyRunner(config, reverser, sinks, tracer_provider)
-    results = await asyncio.gather(*(runner.run(p.spec, p.region, p.steps) for p in planned))
-    left = await reverser.drain(drain_timeout_s if drain_timeout_s is not None else _drain_budget(config))
-    if left:
-        log.warning("%d reversals still pending, persisted in %s", left, reverser.path)
+    try:
+        runner = JourneyRunner(config, reverser, sinks, tracer_provider)
+        results = await asyncio.gather(*(runner.run(p.spec, p.region, p.steps) for p in planned))
+        left = await reverser.drain(drain_timeout_s if drain_timeout_s is not None else _drain_budget(config))
+        if left:
+            log.warning("%d reversals still pending, persisted in %s", left, reverser.path)
+    finally:
+        if owned:
+            reverser.close()
     return list(results)
 
 
@@ -141,6 +146,7 @@ async def run_probes(
     cancelled and every pending reversal is attempted before returning."""
     stop = stop_event or asyncio.Event()
     planned = plan(config, regions, journeys)
+    owned = reverser is None
     if reverser is None:
         reverser = Reverser(config, sinks)
         reverser.load()
@@ -159,3 +165,5 @@ async def run_probes(
         left = await asyncio.shield(reverser.drain(_drain_budget(config)))
         if left:
             log.warning("%d reversals still pending at shutdown, persisted in %s", left, reverser.path)
+        if owned:
+            reverser.close()

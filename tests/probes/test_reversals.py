@@ -122,3 +122,25 @@ async def test_shutdown_attempts_pending_reversals_first(config: PaywatchConfig,
     assert reverser.pending() == []
     assert sink.holds[("pos_purchase", "south")] == 0
     assert (await admin.ledger())["open_holds_by_source"]["synthetic"] == 0
+
+
+def _pos_request(terminal: str) -> dict[str, str]:
+    return {"41": terminal, "42": "M" * 15, "4": "000000000100", "49": "156", "11": "000123", "7": "1201213000"}
+
+
+async def test_a_second_process_writes_its_own_file_and_its_leftovers_are_adopted(config: PaywatchConfig) -> None:
+    agent = Reverser(config)
+    agent.load()
+    once = Reverser(config)  # e.g. "paywatch probe --once" next to a running agent
+    once.load()
+    assert once.path != agent.path
+    once.track_pos("pos_purchase", "north", _pos_request("TNO00001"), settle_s=0)
+    once.close()  # the --once process ends with its reversal still pending
+    assert once.path.exists()
+
+    assert agent.adopt_orphans() == 1
+    assert [r.terminal_id for r in agent.pending()] == ["TNO00001"]
+    assert not once.path.exists()
+    restarted = Reverser(config)
+    agent.close()
+    assert restarted.load() == 1
