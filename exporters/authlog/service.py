@@ -63,7 +63,7 @@ async def serve_authlog(
     stopping = asyncio.Event()
 
     async def follow() -> None:
-        last_commit, pending = time.monotonic(), False
+        last_commit, pending, failing = time.monotonic(), False, False
         while not stopping.is_set():
             try:
                 got = await asyncio.to_thread(exporter.poll)
@@ -71,10 +71,12 @@ async def serve_authlog(
                 log.exception("authlog poll failed")
                 got = 0
             pending = pending or got > 0
-            # Commit once caught up (fresh scrapes), and at least every commit_interval_s while busy.
-            if pending and (got == 0 or time.monotonic() - last_commit >= commit_interval_s):
-                pending = not await asyncio.to_thread(exporter.commit)
-                last_commit = time.monotonic()
+            # Commit once caught up (fresh scrapes), at least every commit_interval_s while busy, and
+            # after a failed write no more often than that.
+            due = time.monotonic() - last_commit >= commit_interval_s
+            if pending and (due or (got == 0 and not failing)):
+                failing = not await asyncio.to_thread(exporter.commit)
+                pending, last_commit = failing, time.monotonic()
             if got < POLL_BUDGET:
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(stopping.wait(), interval_s)
