@@ -325,6 +325,11 @@ class Reverser:
                         await self.reverse_pos(record_id, iso)
         except TimeoutError:
             self._failed(record_id, Reason.TIMEOUT)
+        except Exception as exc:
+            # A record this process cannot act on (its region left the configuration, say) stays
+            # pending and counted, so a person sees it; it must not stop the other reversals.
+            log.error("reversal of a %s authorization of %s failed: %s", record.channel, record.journey, exc)
+            self._failed(record_id, Reason.OTHER)
         done = record_id not in self._pending
         if done:
             log.info("reversed %s authorization of %s in %s", record.channel, record.journey, record.region)

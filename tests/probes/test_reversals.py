@@ -144,3 +144,18 @@ async def test_a_second_process_writes_its_own_file_and_its_leftovers_are_adopte
     restarted = Reverser(config)
     agent.close()
     assert restarted.load() == 1
+
+
+async def test_a_record_that_cannot_be_reversed_stays_pending_without_stopping_the_others(
+    config: PaywatchConfig, admin: Admin
+) -> None:
+    await admin.inject(target="risk", effect="reset", channel="pos", region="south")
+    reverser = Reverser(config)
+    await run_once(config, reverser=reverser, regions=["south"], journeys=["pos_purchase"], drain_timeout_s=0)
+    await admin.clear()
+    orphan = reverser.track_pos("pos_purchase", "atlantis", _pos_request("TAT00001"), settle_s=0)
+    reverser.release([orphan])
+    assert await reverser.drain(timeout_s=1) == 1
+    [left] = reverser.pending()
+    assert (left.region, left.last_reason) == ("atlantis", "other")
+    assert (await admin.ledger())["open_holds_by_source"]["synthetic"] == 0
