@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import random
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from paywatch.cards import mask_pan
@@ -87,12 +87,6 @@ class Balance:
     response_code: str
     available: int | None
     lost: Effect | None = None
-
-
-@dataclass(slots=True)
-class _Trail:
-    lost: Effect | None = None
-    fired: list[str] = field(default_factory=list)
 
 
 def _current_yymm() -> str:

@@ -239,3 +239,19 @@ async def test_unknown_route_answers_json_404(http: aiohttp.ClientSession) -> No
     async with http.get("/v1/nothing-here") as resp:
         assert resp.status == 404
         assert "error" in await resp.json()
+
+
+async def test_concurrent_authorizations_never_overdraw_a_credit_line(
+    http: aiohttp.ClientSession, sandbox: RunningSandbox
+) -> None:
+    sandbox.ledger.add_credit_line("CL-SYN-SMALL", 1000)
+    card = await issue_active_card(http, "CL-SYN-SMALL")
+
+    async def authorize() -> str:
+        async with http.post("/v1/authorizations", json=purchase(card, 100)) as resp:
+            return str((await resp.json())["response_code"])
+
+    codes = await asyncio.gather(*(authorize() for _ in range(25)))
+    assert sorted(codes) == ["00"] * 10 + ["51"] * 15
+    line = sandbox.ledger.credit_lines["CL-SYN-SMALL"]
+    assert (line.available, line.open_holds) == (0, 10)
