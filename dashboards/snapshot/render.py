@@ -173,7 +173,8 @@ def _heatmap(figure: Figure, data: PanelData) -> None:
     image = ax.imshow(cells.T.to_numpy(), aspect="auto", origin="lower", extent=extent, cmap="Oranges",
                       interpolation="nearest")  # fmt: skip
     ax.set_yticks([i + 0.5 for i in range(len(order))], [format_value(_bucket_bound(le), "s") for le in order])
-    exemplars = [e for r in data.results for e in r.exemplars]
+    first, last = float(cells.index[0]), float(cells.index[-1])
+    exemplars = [e for r in data.results for e in r.exemplars if first <= e.timestamp <= last]
     if exemplars:
         bounds = [_bucket_bound(le) for le in order]
         xs = mdates.date2num([datetime.fromtimestamp(e.timestamp, UTC) for e in exemplars])
