@@ -146,6 +146,7 @@ async def start_prometheus(
         f"--storage.tsdb.path={workdir / 'data'}",
         f"--web.listen-address=127.0.0.1:{port}",
         "--web.enable-lifecycle",
+        "--enable-feature=exemplar-storage",  # exemplars carry trace ids: dashboard heatmaps link to traces
         f"--rules.alert.resend-delay={max(resend_delay_s, 1):g}s",
         "--log.level=warn",
     ]
