@@ -28,7 +28,7 @@ def _listen(value: str) -> tuple[str, int]:
 
 
 def _fail(message: str) -> typer.Exit:
-    console.print(f"[red]{message}[/red]", markup=True, highlight=False)
+    console.print(f"[red]{message}[/red]", markup=True, highlight=False, soft_wrap=True)
     return typer.Exit(1)
 
 
@@ -82,7 +82,7 @@ async def _follow(paths: list[Path], host: str, port: int, checkpoint: Path | No
     for signum in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signum, stop.set)
     async with serve_authlog(paths, host=host, port=port, checkpoint=checkpoint, fmt=fmt) as service:
-        console.print(f"serving {service.url}", highlight=False)
+        console.print(f"serving {service.url}", highlight=False, soft_wrap=True)
         await stop.wait()
 
 

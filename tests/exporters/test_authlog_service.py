@@ -186,3 +186,46 @@ def test_exactly_once_across_rotations_truncation_and_kill_9(tmp_path: Path) -> 
     assert total == written
     assert _sample(text, "paywatch_authlog_rotations_total", {"kind": "rotation"}) == 2
     assert _sample(text, "paywatch_authlog_rotations_total", {"kind": "truncation"}) == 1
+
+
+def test_config_names_the_log_and_a_format_file_maps_fields(tmp_path: Path) -> None:
+    log = tmp_path / "other.log"
+    log.write_text('{"when": "2026-12-01T21:00:00Z", "ch": "cp", "rc": "51", "ms": 40}\n', encoding="utf-8")
+    config = tmp_path / "paywatch.yaml"
+    config.write_text(f"sandbox:\n  event_log: {log}\n", encoding="utf-8")
+    mapping = tmp_path / "format.yaml"
+    mapping.write_text(
+        "timestamp: when\nevent: null\nchannel: ch\nchannel_values: {cp: pos}\nsource: null\n"
+        "outcome: null\nreason: null\nresponse_code: rc\nlatency: ms\n",
+        encoding="utf-8",
+    )
+    done = subprocess.run(
+        _cli("--config", str(config), "--format", str(mapping), "--once", "--json"),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 0, done.stderr
+    rows = json.loads(done.stdout)["authorizations"]
+    assert rows == [
+        {"source": "production", "channel": "pos", "outcome": "declined", "reason": "insufficient_funds", "count": 1}
+    ]
+
+
+@pytest.mark.parametrize(
+    ("name", "text", "message"),
+    [
+        pytest.param("format.yaml", "latency_unit: minutes\n", "latency_unit", id="bad-format-field"),
+        pytest.param("format.yaml", "colour: blue\n", "colour", id="unknown-format-field"),
+        pytest.param("paywatch.yaml", "probe: {metrics: {port: -1}}\n", "probe.metrics.port", id="bad-config"),
+    ],
+)
+def test_bad_files_fail_at_start_naming_the_field(tmp_path: Path, name: str, text: str, message: str) -> None:
+    bad = tmp_path / name
+    bad.write_text(text, encoding="utf-8")
+    option = "--format" if name == "format.yaml" else "--config"
+    done = subprocess.run(
+        _cli("--path", str(tmp_path / "x.log"), option, str(bad), "--once"), capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 1
+    assert str(bad) in done.stderr and message in done.stderr
