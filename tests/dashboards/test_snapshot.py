@@ -80,6 +80,9 @@ async def test_snapshot_writes_decodable_pictures_and_a_well_formed_page(prometh
         assert all((snap.directory / src).is_file() for src in page.images)
         text = snap.index.read_text(encoding="utf-8")
         assert all(d.panel.title.replace("/", "&#x2F;") in text or d.panel.title in text for d in snap.panels)
+    heatmaps = [d for d in snapshots[1].panels if d.panel.type == "heatmap"]
+    assert heatmaps and all(r.exemplars for d in heatmaps for r in d.results), "heatmaps should carry exemplars"
+    assert "Exemplar trace ids" in snapshots[1].index.read_text(encoding="utf-8")
     listing = _PageChecker()
     listing.feed((tmp_path / "index.html").read_text(encoding="utf-8"))
     assert listing.problems == [] and listing.stack == []
