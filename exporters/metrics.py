@@ -7,7 +7,7 @@ registry it is given; ``FamilySpec`` carries names, help and buckets for custom 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Container, Iterable
 from dataclasses import dataclass
 from typing import Literal
 
@@ -201,7 +201,7 @@ AUTHLOG_FAMILIES: tuple[FamilySpec, ...] = (
 _SLUG = re.compile(r"^[a-z][a-z0-9_]{0,31}$")
 
 
-def bounded(value: object, allowed: Iterable[str] | frozenset[str]) -> str:
+def bounded(value: object, allowed: Container[str]) -> str:
     """``value`` if it is in the closed set ``allowed``, else ``other``."""
     text = value if isinstance(value, str) else str(value)
     return text if text in allowed else OTHER
