@@ -165,6 +165,9 @@ class SandboxSettings(Frozen):
     state_dir: Path | None = None
     traffic_rate: Annotated[float, Field(ge=0, le=10000)] = 0.0
     seed: int = 8583
+    issuer_latency_median_ms: Annotated[float, Field(ge=0, le=10000)] = 20.0
+    """The issuer's own decision time is log-normal around this median (0 turns it off)."""
+    issuer_latency_sigma: Annotated[float, Field(ge=0, le=3)] = 0.6
     terminals: list[SandboxTerminal] = []
 
 

@@ -7,6 +7,7 @@ traffic go through the same code path; the fronts only carry answers in and out.
 from __future__ import annotations
 
 import asyncio
+import math
 import random
 import time
 from dataclasses import dataclass
@@ -101,8 +102,10 @@ class DecisionEngine:
         events: EventLog,
         terminals: dict[str, SandboxTerminal],
         rng: random.Random,
+        issuer_latency: tuple[float, float] = (0.0, 0.0),
     ) -> None:
         self.ledger = ledger
+        self._issuer_median_s, self._issuer_sigma = issuer_latency[0] / 1000, issuer_latency[1]
         self.faults = faults
         self.events = events
         self.terminals = terminals
@@ -126,6 +129,12 @@ class DecisionEngine:
             step.lost = step.lost or effect
         elif step.refused is None:
             step.refused = fault
+
+    async def _issuer_think(self) -> None:
+        """The issuer's own decision time, so latency histograms look like a real system's."""
+        if self._issuer_median_s > 0:
+            delay = self._issuer_median_s * math.exp(self._rng.gauss(0.0, self._issuer_sigma))
+            await asyncio.sleep(min(delay, 2.0))
 
     # authorization
 
@@ -190,6 +199,7 @@ class DecisionEngine:
         await self._call(Target.ISSUER, channel, region, step)
         if step.refused_code:
             return step.refused_code
+        await self._issuer_think()
         refusal = self._issuer_checks(request, card, balance=False)
         if refusal:
             return refusal

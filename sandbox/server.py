@@ -69,7 +69,14 @@ async def start_sandbox(
     log_path = event_log or default_event_log(config)
     events = EventLog(log_path)
     faults = FaultRegistry()
-    engine = DecisionEngine(ledger, faults, events, terminals, random.Random(settings.seed + 2))
+    engine = DecisionEngine(
+        ledger,
+        faults,
+        events,
+        terminals,
+        random.Random(settings.seed + 2),
+        issuer_latency=(settings.issuer_latency_median_ms, settings.issuer_latency_sigma),
+    )
     shutdown = asyncio.Event()
     api_keys = frozenset(k.get_secret_value() for k in settings.api_keys)
     app = build_app(engine, faults, api_keys, shutdown, regions)
