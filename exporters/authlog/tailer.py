@@ -152,8 +152,10 @@ class FileTailer:
             data = os.pread(f.fd, CHUNK, f.offset)
             end = data.rfind(b"\n")
             if end < 0:
-                if len(data) == CHUNK and self._skip_oversized(f):
+                skipped = self._skip_oversized(f) if len(data) == CHUNK else 0
+                if skipped:
                     sink(OVERSIZED_LINE)
+                    consumed += skipped
                     continue
                 at_end = True  # nothing, or a line still being written
                 break
@@ -170,17 +172,18 @@ class FileTailer:
         return consumed, at_end
 
     @staticmethod
-    def _skip_oversized(f: _Open) -> bool:
-        """Moves past a line longer than ``CHUNK``; False (nothing moved) while it is unfinished."""
+    def _skip_oversized(f: _Open) -> int:
+        """Moves past a line longer than ``CHUNK``; returns the bytes skipped, 0 while it is unfinished."""
         offset = f.offset + CHUNK
         while True:
             data = os.pread(f.fd, CHUNK, offset)
             end = data.find(b"\n")
             if end >= 0:
-                f.offset = offset + end + 1
-                return True
+                skipped = offset + end + 1 - f.offset
+                f.offset += skipped
+                return skipped
             if len(data) < CHUNK:
-                return False
+                return 0
             offset += len(data)
 
     def _finish(self, f: _Open, sink: Callable[[bytes], None]) -> None:
