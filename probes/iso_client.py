@@ -161,6 +161,9 @@ class PosTerminalClient:
                 raise ProbeFailure(ClientError.CONNECTION_RESET, "connection closed by the POS host before an answer")
             phases["response"] = time.perf_counter() - sent
             answer = decode(body)
+            if answer.get("11", request.get("11")) != request.get("11"):
+                # Someone else's answer: the stream is out of step, and this one's fate unknown.
+                raise ProbeFailure(ClientError.UNPARSEABLE, "answer carries another STAN than the request")
             healthy = True
         except Exception as exc:
             failure = translate(exc)
