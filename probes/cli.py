@@ -61,7 +61,9 @@ async def _continuous(
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, stop.set)
+        # Outside the main thread (embedded use) signals are not ours to take: the caller stops us.
+        with contextlib.suppress(ValueError, RuntimeError, NotImplementedError):
+            loop.add_signal_handler(sig, stop.set)
     board = StatusBoard()
     async with _telemetry(config) as (sink, provider):
         sinks: list[ResultSink] = [board] + ([sink] if sink is not None else [])
@@ -102,6 +104,9 @@ def register(app: typer.Typer) -> None:
         """Run the synthetic journeys: once (exit 1 if any failed) or continuously until Ctrl-C."""
         errors = Console(stderr=True)
         regions, journeys = tuple(region or ()), tuple(journey or ())
+        if as_json and not once:
+            errors.print("--json needs --once", highlight=False)
+            raise typer.Exit(2)
         try:
             config = load_config(config_path)
             _select(config, regions, journeys)
