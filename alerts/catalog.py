@@ -14,22 +14,31 @@ _PROBE = "paywatch-probe"
 _AUTHLOG = "paywatch-authlog"
 
 
-def _recording(scale: Scale) -> list[Rule]:
+def _per_source(family: str, window: str, spec: AlertSpec) -> str:
+    """``rate(family[window])`` with each source read from its own scrape job: synthetic authorizations are
+    in the authorization log too, and counting both views would halve the failures only probes see."""
+    return " or ".join(
+        f'rate({family}{{source="{source}",job="{job}"}}[{window}])' for source, job in sorted(spec.source_jobs.items())
+    )
+
+
+def _recording(spec: AlertSpec, scale: Scale) -> list[Rule]:
     w = scale(300)
+    buckets = _per_source("paywatch_authorization_duration_seconds_bucket", w, spec)
     return [
         record(
             "paywatch:authorizations:rate5m",
-            f"sum by (source, channel, outcome, reason) (rate(paywatch_authorizations_total[{w}]))",
+            "sum by (source, channel, outcome, reason) (\n  "
+            + _per_source("paywatch_authorizations_total", w, spec).replace(" or ", "\n  or\n  ")
+            + "\n)",
         ),
         record(
             "paywatch:authorization_duration_seconds:p99_5m",
-            "histogram_quantile(0.99, sum by (source, channel, le) "
-            f"(rate(paywatch_authorization_duration_seconds_bucket[{w}])))",
+            f"histogram_quantile(0.99, sum by (source, channel, le) ({buckets}))",
         ),
         record(
             "paywatch:authorization_duration_seconds:p50_5m",
-            "histogram_quantile(0.5, sum by (source, channel, le) "
-            f"(rate(paywatch_authorization_duration_seconds_bucket[{w}])))",
+            f"histogram_quantile(0.5, sum by (source, channel, le) ({buckets}))",
         ),
         record(
             "paywatch:probe_success:ratio_rate5m",
@@ -61,8 +70,8 @@ def _journeys(spec: AlertSpec, scale: Scale) -> list[Rule]:
                 summary=f"Synthetic {journey} failing in {{{{ $value }}}} regions",
                 description=(
                     f"At least {t.failure_ratio:.0%} of the {journey} probe runs failed over the last {scale(300)} "
-                    f"in {{{{ $value }}}} regions at once: customers on the {channel} channel are failing everywhere, "
-                    "not at one store network."
+                    f"in {{{{ $value }}}} regions at once: {channel} customers fail in several regions, so a central "
+                    "system is broken, not one store network."
                 ),
                 dashboard="probes",
             )
@@ -332,7 +341,7 @@ def _watchdog() -> Rule:
 
 def catalog_groups(spec: AlertSpec, scale: Scale) -> list[dict[str, Any]]:
     return [
-        {"name": "paywatch-recording", "rules": _recording(scale)},
+        {"name": "paywatch-recording", "rules": _recording(spec, scale)},
         {
             "name": "paywatch-alerts",
             "rules": [

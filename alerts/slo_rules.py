@@ -19,9 +19,11 @@ _BY = "sum by (source, channel)"
 _FAILED = ',outcome="failed"'
 
 
-def _selector(slo: Slo, extra: str = "") -> str:
+def _selector(slo: Slo, job: str, extra: str = "") -> str:
+    # One view per source: synthetic authorizations also appear in the authorization log, and counting
+    # them twice would hide failures only the probe saw (an answer lost after an approval).
     channels = "|".join(slo.channels)
-    return f'{{source="{slo.source}",channel=~"{channels}"{extra}}}'
+    return f'{{job="{job}",source="{slo.source}",channel=~"{channels}"{extra}}}'
 
 
 def _le(threshold: float) -> str:
@@ -30,25 +32,26 @@ def _le(threshold: float) -> str:
     return f',le=~"{text}|{threshold:.1f}"' if float(text).is_integer() else f',le="{text}"'
 
 
-def _sli_error(slo: Slo, window: str) -> str:
+def _sli_error(slo: Slo, job: str, window: str) -> str:
     if slo.slo == "availability":
-        every = f"rate(paywatch_authorizations_total{_selector(slo)}[{window}])"
-        failed = f"rate(paywatch_authorizations_total{_selector(slo, _FAILED)}[{window}])"
+        every = f"rate(paywatch_authorizations_total{_selector(slo, job)}[{window}])"
+        failed = f"rate(paywatch_authorizations_total{_selector(slo, job, _FAILED)}[{window}])"
         # Without the `or` a channel with no failure yet has no failed series and no ratio at all.
         return f"(\n  {_BY} ({failed})\n  or\n  0 * {_BY} ({every})\n)\n/\n{_BY} ({every})\n"
     assert slo.threshold_seconds is not None
-    fast = f"rate(paywatch_authorization_duration_seconds_bucket{_selector(slo, _le(slo.threshold_seconds))}[{window}])"
-    every = f"rate(paywatch_authorization_duration_seconds_count{_selector(slo)}[{window}])"
+    within = _selector(slo, job, _le(slo.threshold_seconds))
+    fast = f"rate(paywatch_authorization_duration_seconds_bucket{within}[{window}])"
+    every = f"rate(paywatch_authorization_duration_seconds_count{_selector(slo, job)}[{window}])"
     return f"1 - (\n  {_BY} ({fast})\n  /\n  {_BY} ({every})\n)\n"
 
 
-def _events(slo: Slo, window: str) -> str:
+def _events(slo: Slo, job: str, window: str) -> str:
     family = (
         "paywatch_authorizations_total"
         if slo.slo == "availability"
         else "paywatch_authorization_duration_seconds_count"
     )
-    return f"{_BY} (rate({family}{_selector(slo)}[{window}]))"
+    return f"{_BY} (rate({family}{_selector(slo, job)}[{window}]))"
 
 
 def _recording(spec: AlertSpec, scale: Scale) -> list[Rule]:
@@ -57,11 +60,23 @@ def _recording(spec: AlertSpec, scale: Scale) -> list[Rule]:
         for seconds in spec.windows:
             window, name = scale(seconds), scale.name(seconds)
             rules.append(
-                record(f"slo:sli_error:ratio_rate{name}", _sli_error(slo, window), slo=slo.slo, source=slo.source)
+                record(
+                    f"slo:sli_error:ratio_rate{name}",
+                    _sli_error(slo, spec.source_jobs[slo.source], window),
+                    slo=slo.slo,
+                    source=slo.source,
+                )
             )
         for seconds in spec.windows:
             window, name = scale(seconds), scale.name(seconds)
-            rules.append(record(f"slo:events:rate{name}", _events(slo, window), slo=slo.slo, source=slo.source))
+            rules.append(
+                record(
+                    f"slo:events:rate{name}",
+                    _events(slo, spec.source_jobs[slo.source], window),
+                    slo=slo.slo,
+                    source=slo.source,
+                )
+            )
         for channel in slo.channels:
             rules.append(
                 record("slo:objective:ratio", f"{slo.objective:g}", slo=slo.slo, source=slo.source, channel=channel)
