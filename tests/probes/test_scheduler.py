@@ -60,3 +60,19 @@ async def test_a_failing_sink_does_not_stop_the_probe_or_the_other_sinks(config:
     results = await run_once(config, [_Broken(), good], regions=["south"])
     assert len(results) == 3 and len(good.results) == 3
     assert all(r.outcome is JourneyOutcome.SUCCESS for r in results)
+
+
+async def test_journey_timeout_cuts_the_running_step_and_its_authorization_is_reversed(
+    config: PaywatchConfig, admin: Admin
+) -> None:
+    # Every card API call takes 0.3 s; the run may take 0.8 s: the third call runs out of time.
+    await admin.inject(target="card_api", effect="latency", latency_ms=300, region="west")
+    spec = JourneySpec(name="virtual_card_online", step_timeout_s=0.5, timeout_s=0.8, regions=["west"])
+    config = config.model_copy(update={"journeys": [spec]})
+    [result] = await run_once(config, drain_timeout_s=5)
+    assert [(s.step, s.reason.value) for s in result.steps] == [
+        ("issue_card", "approved"),
+        ("activate_card", "approved"),
+        ("authorize_online", "timeout"),
+    ]
+    assert (await admin.ledger())["open_holds_by_source"]["synthetic"] == 0
