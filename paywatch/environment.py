@@ -37,7 +37,8 @@ OTEL_VARIABLES = (
     "OTEL_RESOURCE_ATTRIBUTES",
     "OTEL_SDK_DISABLED",
 )
-"""Standard OpenTelemetry variables; tracing export is off unless one of the endpoints is set."""
+"""Standard OpenTelemetry variables, read by the SDK. Export is off unless an OTLP endpoint is set or
+``OTEL_TRACES_EXPORTER=otlp``; ``OTEL_SDK_DISABLED=true`` turns tracing off entirely."""
 
 
 def config_path() -> Path | None:
