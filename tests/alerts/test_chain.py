@@ -21,8 +21,9 @@ from typing import Any
 import aiohttp
 import pytest
 
+from alerts import load_spec
 from paywatch.alertfeed import AlertFeed, Notification
-from paywatch.config import default_config
+from paywatch.config import PROFILES, default_config
 
 stack_module = pytest.importorskip("paywatch.stack")
 
@@ -51,6 +52,19 @@ FAULTS: dict[str, tuple[dict[str, Any], str]] = {
         "PaywatchAvailabilityBudgetBurn",
     ),
 }
+
+
+def _floor_s(alertname: str) -> float:
+    """Probe interval + scrape + evaluation + ``for`` + group_wait on the fast profile, from the same data
+    the stack runs with (window-fill time comes on top)."""
+    spec, scale = load_spec(), PROFILES["fast"]
+    for_s = {
+        "PaywatchChannelDown": spec.thresholds.channel_down.for_,
+        "PaywatchAvailabilityBudgetBurn": min(w.for_ for w in spec.burn_windows if w.severity == "page"),
+    }[alertname]
+    probe_interval = min(j.interval_s for j in default_config().journeys)
+    scrape = evaluation = 15.0
+    return round(scale * (probe_interval + scrape + evaluation + for_s + spec.alertmanager.group_wait), 2)
 
 
 @pytest.fixture
@@ -139,6 +153,7 @@ async def test_fault_reaches_the_webhook_as_a_page_with_its_runbook(
                 "alert": alertname,
                 "labels": alert["labels"],
                 "fault_to_webhook_s": round(notification.received_at - injected, 2),
+                "floor_s": _floor_s(alertname),
                 "pages_so_far": others,
             },
         )
