@@ -12,6 +12,7 @@ from aiohttp import web
 
 from sandbox.faults import FaultError, FaultRegistry, parse_fault
 from sandbox.ledger import Ledger
+from sandbox.web_json import echo, error, read_json
 
 __all__ = ["add_admin_routes"]
 
@@ -21,13 +22,9 @@ def add_admin_routes(app: web.Application, faults: FaultRegistry, ledger: Ledger
 
     async def create(request: web.Request) -> web.Response:
         try:
-            body = await request.json()
-        except ValueError:
-            return web.json_response({"error": "invalid_json", "detail": "body is not JSON"}, status=400)
-        try:
-            spec = parse_fault(body, regions)
+            spec = parse_fault(await read_json(request), regions)
         except FaultError as exc:
-            return web.json_response({"error": "invalid_fault", "detail": str(exc)}, status=400)
+            return error(400, "invalid_fault", str(exc))
         fault = faults.add(spec)
         return web.json_response(fault.as_dict(time.monotonic()), status=201)
 
@@ -38,7 +35,7 @@ def add_admin_routes(app: web.Application, faults: FaultRegistry, ledger: Ledger
     async def delete_one(request: web.Request) -> web.Response:
         fault_id = request.match_info["fault_id"]
         if not faults.remove(fault_id):
-            return web.json_response({"error": "fault_not_found", "detail": f"no fault {fault_id}"}, status=404)
+            return error(404, "fault_not_found", f"no fault {echo(fault_id)}")
         return web.json_response({"id": fault_id, "deleted": True})
 
     async def delete_all(_: web.Request) -> web.Response:

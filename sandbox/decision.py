@@ -13,7 +13,7 @@ import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from paywatch.cards import mask_pan
+from paywatch.cards import mask_pan, redact_pans
 from paywatch.config import SandboxTerminal
 from paywatch.taxonomy import Outcome, Reason, classify_iso_code
 from sandbox.eventlog import EventLog
@@ -156,7 +156,8 @@ class DecisionEngine:
             source=source_of(card.credit_line_id if card else None),
             amount=request.amount,
             currency=request.currency,
-            merchant_id=request.merchant_id,
+            # the caller chose this text: a card number in it must not reach the event log
+            merchant_id=redact_pans(request.merchant_id),
             response_code=code,
             status=AuthStatus.APPROVED if code == "00" else AuthStatus.DECLINED,
             pan_masked=card.pan_masked if card else mask_pan(request.pan),

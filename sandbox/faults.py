@@ -15,6 +15,8 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from sandbox.web_json import echo
+
 __all__ = [
     "LOST_ANSWER_EFFECTS",
     "ActiveFault",
@@ -69,12 +71,12 @@ class FaultSpec(BaseModel):
 
     target: Target
     effect: Effect
-    probability: Annotated[float, Field(ge=0, le=1)] = 1.0
+    probability: Annotated[float, Field(ge=0, le=1, strict=True)] = 1.0
     channel: Channel | None = None
     region: Annotated[str, Field(pattern=r"^[a-z][a-z0-9_-]{0,31}$")] | None = None
-    latency_ms: Annotated[int, Field(ge=0, le=600_000)] | None = None
+    latency_ms: Annotated[int, Field(ge=0, le=600_000, strict=True)] | None = None
     response_code: Annotated[str, Field(pattern=r"^[0-9A-Z]{2}$")] | None = None
-    duration_s: Annotated[float, Field(gt=0, le=86_400)] | None = None
+    duration_s: Annotated[float, Field(gt=0, le=86_400, strict=True)] | None = None
 
     @property
     def latency_s(self) -> float:
@@ -95,7 +97,7 @@ def parse_fault(body: object, known_regions: Iterable[str]) -> FaultSpec:
     except ValidationError as exc:
         problems = []
         for error in exc.errors(include_url=False):
-            where = ".".join(str(part) for part in error["loc"]) or "body"
+            where = echo(".".join(str(part) for part in error["loc"])) or "body"
             if error["type"] == "extra_forbidden":
                 problems.append(f"{where}: unknown field")
             else:

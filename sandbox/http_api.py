@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 from collections.abc import Awaitable, Callable
 from typing import Annotated, Any
 
@@ -16,17 +15,19 @@ from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from sandbox.admin_api import add_admin_routes
-from sandbox.decision import AuthRequest, DecisionEngine
+from sandbox.decision import AuthRequest, DecisionEngine, Step
 from sandbox.faults import LOST_ANSWER_EFFECTS, ActiveFault, Channel, Effect, FaultRegistry, Target
 from sandbox.idempotency import IdempotencyConflict, IdempotencyStore, StoredAnswer, fingerprint
 from sandbox.ledger import AuthStatus, CardStatus
 from sandbox.openapi import openapi_document
+from sandbox.web_json import echo, error, json_error, read_json
 
 __all__ = ["REGION_HEADER", "build_app"]
 
 REGION_HEADER = "X-Paywatch-Region"
 HOLD_OPEN_S = 600.0
 """A ``timeout`` fault holds a request this long at most (or until shutdown), then drops it."""
+MAX_IDEMPOTENCY_KEY = 255
 MALFORMED_BODY = b'{"status": "ok", "authorization_id": <!-- upstream proxy error -->'
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -43,35 +44,23 @@ class IssueBody(_Body):
 
 
 class AuthorizeBody(_Body):
-    pan: Annotated[str, Field(pattern=r"^\d{12,19}$")]
-    expiry: Annotated[str, Field(pattern=r"^\d{4}$")]
-    cvv: Annotated[str, Field(pattern=r"^\d{3,4}$")]
-    amount: Annotated[int, Field(ge=0, le=10**12 - 1)]
-    currency: Annotated[str, Field(pattern=r"^\d{3}$")] = "156"
+    # [0-9], not \d: the regex engine's \d also matches other scripts' digits
+    pan: Annotated[str, Field(pattern=r"^[0-9]{12,19}$")]
+    expiry: Annotated[str, Field(pattern=r"^[0-9]{4}$")]
+    cvv: Annotated[str, Field(pattern=r"^[0-9]{3,4}$")]
+    amount: Annotated[int, Field(ge=0, le=10**12 - 1, strict=True)]  # strict: true or "10" is not an amount
+    currency: Annotated[str, Field(pattern=r"^[0-9]{3}$")] = "156"
     merchant_id: Annotated[str, Field(min_length=1, max_length=32)]
-
-
-def _error(status: int, slug: str, detail: str = "", **extra: Any) -> web.Response:
-    return web.json_response({"error": slug, "detail": detail, **extra}, status=status)
 
 
 async def _json_body(request: web.Request, model: type[_Body]) -> Any:
     """The validated body, or a 400 naming the fields (never echoing their values: they may be card data)."""
-    try:
-        payload = await request.read()
-        raw = json.loads(payload) if payload.strip() else {}
-    except ValueError:
-        raise web.HTTPBadRequest(
-            text=json.dumps({"error": "invalid_json", "detail": "body is not JSON"}), content_type="application/json"
-        ) from None
+    raw = await read_json(request)
     try:
         return model.model_validate(raw)
     except ValidationError as exc:
         fields = ", ".join(".".join(str(p) for p in e["loc"]) or "body" for e in exc.errors(include_input=False))
-        raise web.HTTPBadRequest(
-            text=json.dumps({"error": "invalid_request", "detail": f"invalid or missing: {fields}"}),
-            content_type="application/json",
-        ) from None
+        raise json_error(web.HTTPBadRequest, "invalid_request", f"invalid or missing: {fields}") from None
 
 
 class CardApi:
@@ -102,7 +91,7 @@ class CardApi:
         token = request.headers.get("Authorization", "")
         api_key = token[7:] if token.startswith("Bearer ") else ""
         if api_key not in self.api_keys:
-            return _error(401, "unauthorized", "missing or unknown API key")
+            return error(401, "unauthorized", "missing or unknown API key")
         region = self._region(request)
         fault = self.faults.pick(Target.CARD_API, Channel.ONLINE, region)
         lost: Effect | None = None
@@ -115,9 +104,9 @@ class CardApi:
             elif request.method == "POST" and request.path == "/v1/authorizations":
                 request[_FRONT_FAULT] = fault  # an authorization's front decline/error is a logged decision
             elif effect is Effect.DECLINE:
-                return _error(422, "declined", "declined by the card API", response_code=fault.spec.code)
+                return error(422, "declined", "declined by the card API", response_code=fault.spec.code)
             else:
-                return _error(503, "unavailable", "card API unavailable")
+                return error(503, "unavailable", "card API unavailable")
         response = await self._idempotent(request, handler, api_key)
         lost = lost or request.get(_LOST)
         if lost is None:
@@ -128,6 +117,8 @@ class CardApi:
         key = request.headers.get("Idempotency-Key")
         if request.method != "POST" or not key:
             return await handler(request)
+        if len(key) > MAX_IDEMPOTENCY_KEY:  # every key is kept: their size bounds the store's memory
+            return error(400, "invalid_idempotency_key", f"Idempotency-Key longer than {MAX_IDEMPOTENCY_KEY}")
         digest = fingerprint(request.method, request.path, await request.read())
 
         async def produce() -> StoredAnswer:
@@ -141,7 +132,7 @@ class CardApi:
         try:
             answer = await self.idempotency.run(api_key, key, digest, produce)
         except IdempotencyConflict:
-            return _error(409, "idempotency_key_reused", "this Idempotency-Key was used with another request")
+            return error(409, "idempotency_key_reused", "this Idempotency-Key was used with another request")
         return web.Response(status=answer.status, body=answer.body, content_type=answer.content_type)
 
     async def _lose(self, request: web.Request, effect: Effect) -> web.StreamResponse:
@@ -176,7 +167,7 @@ class CardApi:
     async def issue(self, request: web.Request) -> web.Response:
         body: IssueBody = await _json_body(request, IssueBody)
         if self.ledger.credit_line(body.credit_line_id) is None:
-            return _error(404, "credit_line_not_found", f"no credit line {body.credit_line_id}")
+            return error(404, "credit_line_not_found", f"no credit line {echo(body.credit_line_id)}")
         refused = await self._credit_line(request)
         if refused is not None:
             return refused
@@ -197,26 +188,29 @@ class CardApi:
     async def _credit_line(self, request: web.Request) -> web.Response | None:
         """One call of the credit-line component for issuance, funding or reversal; a refusal answer or None."""
         step = await self.engine.component(Target.CREDIT_LINE, Channel.ONLINE, self._region(request))
+        return self._credit_line_answer(request, step)
+
+    @staticmethod
+    def _credit_line_answer(request: web.Request, step: Step) -> web.Response | None:
+        """What a credit-line call's fault means for the HTTP answer: lost later, refused now, or None."""
         if step.lost is not None:
             request[_LOST] = step.lost
         if step.refused is None:
             return None
         if step.refused.spec.effect is Effect.DECLINE:
-            return _error(422, "declined", "declined by the credit line", response_code=step.refused.spec.code)
-        return _error(502, "credit_line_unavailable", "the credit line did not answer")
+            return error(422, "declined", "declined by the credit line", response_code=step.refused.spec.code)
+        return error(502, "credit_line_unavailable", "the credit line did not answer")
 
     def _card_or_404(self, request: web.Request) -> Any:
         card = self.ledger.card(request.match_info["card_id"])
         if card is None:
-            raise web.HTTPNotFound(
-                text=json.dumps({"error": "card_not_found", "detail": "no such card"}), content_type="application/json"
-            )
+            raise json_error(web.HTTPNotFound, "card_not_found", "no such card")
         return card
 
     async def activate(self, request: web.Request) -> web.Response:
         card = self._card_or_404(request)
         if card.status is CardStatus.CLOSED:
-            return _error(409, "card_closed", "a closed card cannot be activated")
+            return error(409, "card_closed", "a closed card cannot be activated")
         if card.status is CardStatus.INACTIVE:
             card.status = CardStatus.ACTIVE
         return web.json_response({"card_id": card.card_id, "status": card.status.value})
@@ -263,7 +257,7 @@ class CardApi:
             front=front,
         )
         if decision.front_error:
-            return _error(503, "unavailable", "card API unavailable")
+            return error(503, "unavailable", "card API unavailable")
         if decision.lost is not None:
             request[_LOST] = decision.lost
         return web.json_response(
@@ -279,23 +273,17 @@ class CardApi:
     def _authorization_or_404(self, request: web.Request) -> Any:
         authorization = self.ledger.authorization(request.match_info["authorization_id"])
         if authorization is None:
-            raise web.HTTPNotFound(
-                text=json.dumps({"error": "authorization_not_found", "detail": "no such authorization"}),
-                content_type="application/json",
-            )
+            raise json_error(web.HTTPNotFound, "authorization_not_found", "no such authorization")
         return authorization
 
     async def reverse(self, request: web.Request) -> web.Response:
         authorization = self._authorization_or_404(request)
         if authorization.status is AuthStatus.CAPTURED:
-            return _error(409, "already_captured", "a captured authorization cannot be reversed")
+            return error(409, "already_captured", "a captured authorization cannot be reversed")
         step = await self.engine.reverse(authorization, Channel.ONLINE, self._region(request))
-        if step.lost is not None:
-            request[_LOST] = step.lost
-        if step.refused is not None:
-            if step.refused.spec.effect is Effect.DECLINE:
-                return _error(422, "declined", "declined by the credit line", response_code=step.refused.spec.code)
-            return _error(502, "credit_line_unavailable", "the credit line did not answer")
+        refused = self._credit_line_answer(request, step)
+        if refused is not None:
+            return refused
         line = self.ledger.credit_line(authorization.credit_line_id or "")
         return web.json_response(
             {
@@ -309,7 +297,7 @@ class CardApi:
     async def capture(self, request: web.Request) -> web.Response:
         authorization = self._authorization_or_404(request)
         if authorization.status in (AuthStatus.DECLINED, AuthStatus.REVERSED):
-            return _error(409, "not_capturable", f"authorization is {authorization.status.value}")
+            return error(409, "not_capturable", f"authorization is {authorization.status.value}")
         self.ledger.capture(authorization)
         return web.json_response({"authorization_id": authorization.authorization_id, "status": "captured"})
 
@@ -319,7 +307,7 @@ class CardApi:
     async def credit_line(self, request: web.Request) -> web.Response:
         line = self.ledger.credit_line(request.match_info["credit_line_id"])
         if line is None:
-            return _error(404, "credit_line_not_found", "no such credit line")
+            return error(404, "credit_line_not_found", "no such credit line")
         return web.json_response(line.as_dict())
 
 
@@ -331,7 +319,7 @@ async def _json_errors(request: web.Request, handler: Handler) -> web.StreamResp
     except web.HTTPException as exc:
         if exc.content_type == "application/json" or exc.status < 400:
             raise
-        return _error(exc.status, exc.reason.lower().replace(" ", "_"), exc.reason)
+        return error(exc.status, exc.reason.lower().replace(" ", "_"), exc.reason)
 
 
 def build_app(

@@ -119,7 +119,11 @@ def openapi_document() -> dict[str, Any]:
             "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
             "parameters": {
                 "Region": {"name": "X-Paywatch-Region", "in": "header", "schema": _STR},
-                "IdempotencyKey": {"name": "Idempotency-Key", "in": "header", "schema": _STR},
+                "IdempotencyKey": {
+                    "name": "Idempotency-Key",
+                    "in": "header",
+                    "schema": {"type": "string", "maxLength": 255},
+                },
                 "Traceparent": {"name": "traceparent", "in": "header", "schema": _STR},
             },
             "schemas": {
