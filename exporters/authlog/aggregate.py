@@ -6,6 +6,7 @@ counts a batch of lines into ``Totals`` (dicts of ints), which a custom collecto
 
 from __future__ import annotations
 
+import time
 from bisect import bisect_left
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -24,6 +25,12 @@ AuthKey = tuple[str, str, str, str]
 """(source, channel, outcome, reason)"""
 LatencyKey = tuple[str, str]
 """(source, channel)"""
+
+MAX_LATENCY_S = 86_400.0
+"""A latency beyond a day is not a measurement; taking it would also let a few huge values overflow the sum
+to infinity, which no checkpoint can store."""
+MAX_AHEAD_S = 86_400.0
+"""Timestamps further ahead of the clock than this are not taken as the newest event."""
 
 _STATUSES = ("ok", "malformed", "ignored")
 _ROTATION_KINDS = ("rotation", "truncation")
@@ -105,6 +112,7 @@ class LineParser:
         self.fmt = fmt = fmt or LogFormat()
         self._unit = 1000.0 if fmt.latency_unit == "ms" else 1.0
         self._bounds = [b * self._unit for b in LATENCY_BUCKETS]
+        self._ceiling = MAX_LATENCY_S * self._unit
         self._channels = {c: c for c in CHANNELS} | dict(fmt.channel_values)
         self._sources = {s: s for s in SOURCES} | dict(fmt.source_values)
         self._reasons: dict[str, str] = {r.value: r.value for r in Reason}
@@ -131,6 +139,7 @@ class LineParser:
         mapped onto the bounded label sets once per distinct key when the batch is folded in."""
         fmt = self.fmt
         loads, fromiso, bounds = orjson.loads, datetime.fromisoformat, self._bounds
+        overflow, ceiling = len(bounds), self._ceiling
         f_ts, f_event, event_value = fmt.timestamp, fmt.event, fmt.event_value
         f_channel, f_source, f_outcome, f_reason, f_latency = (
             fmt.channel,
@@ -149,14 +158,17 @@ class LineParser:
                     ignored += 1
                     continue
                 latency = event[f_latency]
-                slot = bisect_left(bounds, latency)  # TypeError for anything but a number
-                if slot == 0 and (latency < 0 or latency.__class__ is bool):
+                kind = latency.__class__
+                if kind is not float and kind is not int:  # bool, text, null, objects
                     raise TypeError
+                slot = bisect_left(bounds, latency)
+                if (slot == 0 and latency < 0) or (slot == overflow and not latency <= ceiling):
+                    raise ValueError
                 key = (event[f_source], event[f_channel], event[f_outcome], event[f_reason], slot)
+                entry = raw.get(key)  # TypeError for unhashable (nested) label values, before anything counts
                 stamp = fromiso(event[f_ts])
                 if newest is None or stamp > newest:
                     newest = stamp
-                entry = raw.get(key)  # TypeError for unhashable (nested) label values
                 if entry is None:
                     raw[key] = [1, latency]
                 else:
@@ -232,7 +244,7 @@ class LineParser:
             else:
                 outcome = self._outcomes.get(raw_outcome, OTHER)
             latency = _dig(event, fmt.latency)
-            if isinstance(latency, bool) or not isinstance(latency, int | float) or not latency >= 0:
+            if isinstance(latency, bool) or not isinstance(latency, int | float) or not 0 <= latency <= self._ceiling:
                 raise _Malformed
             stamp = self._stamp(_dig(event, fmt.timestamp)) if fmt.timestamp is not None else None
         except (orjson.JSONDecodeError, KeyError, TypeError, ValueError, OverflowError) as exc:
@@ -259,5 +271,7 @@ class LineParser:
             if newest.tzinfo is None:
                 newest = newest.replace(tzinfo=UTC)  # a log without a zone is read as UTC
             stamp = newest.timestamp()
+            if stamp > time.time() + MAX_AHEAD_S:
+                return  # a garbage date would pin the newest event (and a lag of 0) until that date
             if totals.newest_event is None or stamp > totals.newest_event:
                 totals.newest_event = stamp
