@@ -42,6 +42,7 @@ class RunningSandbox:
     engine: DecisionEngine
     portfolio: Portfolio
     traffic: TrafficGenerator | None = None
+    pos_host: IsoHost | None = None
 
 
 def default_event_log(config: PaywatchConfig) -> Path:
@@ -111,6 +112,7 @@ async def start_sandbox(
             engine=engine,
             portfolio=portfolio,
             traffic=traffic,
+            pos_host=iso,
         )
     finally:
         shutdown.set()  # releases requests held open by timeout faults
