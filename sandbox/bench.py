@@ -14,8 +14,9 @@ import time
 from pathlib import Path
 
 from paywatch.config import PaywatchConfig, default_config
-from paywatch.iso8583 import decode, encode, original_data_elements, read_frame, transmission_datetime, write_frame
+from paywatch.iso8583 import decode, encode, read_frame, transmission_datetime, write_frame
 from sandbox.server import start_sandbox
+from sandbox.traffic import purchase_message, reversal_message
 
 __all__ = ["main"]
 
@@ -28,27 +29,19 @@ async def _terminal(config: PaywatchConfig, host: str, port: int, index: int, me
     try:
         for n in range(messages):
             field7, stan = transmission_datetime(), f"{(index * messages + n) % 999_999 + 1:06d}"
-            request = {
-                "t": "0100",
-                "2": card.pan.get_secret_value(),
-                "3": "000000",
-                "4": "000000000100",
-                "7": field7,
-                "11": stan,
-                "12": field7[4:],
-                "13": field7[:4],
-                "14": card.expiry.get_secret_value(),
-                "22": "051",
-                "25": "00",
-                "41": terminal.id,
-                "42": terminal.merchant_id,
-                "49": "156",
-            }
+            request = purchase_message(
+                card.pan.get_secret_value(),
+                card.expiry.get_secret_value(),
+                100,
+                terminal_id=terminal.id,
+                merchant_id=terminal.merchant_id,
+                stan=stan,
+                field7=field7,
+            )
             await write_frame(writer, encode(request))
             answer = decode(await read_frame(reader) or b"")
             approved += answer.get("39") == "00"
-            reversal = {k: request[k] for k in ("2", "3", "4", "41", "42", "49")}
-            reversal.update({"t": "0400", "7": field7, "11": stan, "90": original_data_elements("0100", stan, field7)})
+            reversal = reversal_message(request, stan=stan, field7=field7)
             await write_frame(writer, encode(reversal))
             await read_frame(reader)
     finally:

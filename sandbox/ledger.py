@@ -237,25 +237,22 @@ class Ledger:
 
     def release(self, authorization: Authorization) -> bool:
         """Release an approved authorization's hold; False (and no change) if it holds nothing."""
-        if authorization.status is not AuthStatus.APPROVED:
-            return False
-        line = self.credit_lines.get(authorization.credit_line_id or "")
-        if line is not None:
-            line.held -= authorization.amount
-            line.open_holds -= 1
-        authorization.status = AuthStatus.REVERSED
-        return True
+        return self._settle(authorization, AuthStatus.REVERSED)
 
     def capture(self, authorization: Authorization) -> bool:
         """Turn an approved hold into a used amount; False if it holds nothing."""
+        return self._settle(authorization, AuthStatus.CAPTURED)
+
+    def _settle(self, authorization: Authorization, status: AuthStatus) -> bool:
         if authorization.status is not AuthStatus.APPROVED:
             return False
         line = self.credit_lines.get(authorization.credit_line_id or "")
         if line is not None:
             line.held -= authorization.amount
             line.open_holds -= 1
-            line.used += authorization.amount
-        authorization.status = AuthStatus.CAPTURED
+            if status is AuthStatus.CAPTURED:
+                line.used += authorization.amount
+        authorization.status = status
         return True
 
     def repay(self, credit_line_id: str) -> None:

@@ -28,11 +28,12 @@ from paywatch.iso8583 import (
     write_frame,
 )
 from paywatch.taxonomy import classify_iso_code
+from sandbox.decision import CURRENCY
 from sandbox.http_api import REGION_HEADER
 from sandbox.ledger import Card, Ledger
 from sandbox.seed import Portfolio
 
-__all__ = ["MIX", "TrafficGenerator"]
+__all__ = ["MIX", "TrafficGenerator", "purchase_message", "reversal_message"]
 
 MIX: dict[str, float] = {
     "online_ok": 0.44,
@@ -55,6 +56,37 @@ REPAY_BELOW = 0.3
 """A production credit line whose available amount falls below this share of its limit is repaid."""
 CAPTURE_SHARE = 0.7
 MAX_RECOVERY_ATTEMPTS = 20
+
+
+def purchase_message(
+    pan: str, expiry: str, amount: int, *, terminal_id: str, merchant_id: str, stan: str, field7: str
+) -> dict[str, str]:
+    """A 0100 purchase as PROTOCOL.md's terminals send it."""
+    return {
+        "t": "0100",
+        "2": pan,
+        "3": "000000",
+        "4": f"{amount:012d}",
+        "7": field7,
+        "11": stan,
+        "12": field7[4:],
+        "13": field7[:4],
+        "14": expiry,
+        "22": "051",
+        "25": "00",
+        "41": terminal_id,
+        "42": merchant_id,
+        "49": CURRENCY,
+    }
+
+
+def reversal_message(purchase: dict[str, str], *, stan: str, field7: str) -> dict[str, str]:
+    """The 0400 that reverses ``purchase``: its fields 2-4, 41, 42, 49, a new STAN, and field 90 naming it."""
+    reversal = {k: purchase[k] for k in ("2", "3", "4", "41", "42", "49")}
+    reversal.update(
+        {"t": "0400", "7": field7, "11": stan, "90": original_data_elements("0100", purchase["11"], purchase["7"])}
+    )
+    return reversal
 
 
 @dataclass(slots=True)
@@ -234,22 +266,9 @@ class TrafficGenerator:
         self._stan = self._stan % 999_999 + 1
         stan, field7 = f"{self._stan:06d}", transmission_datetime()
         spec = terminal.spec
-        message = {
-            "t": "0100",
-            "2": card.pan,
-            "3": "000000",
-            "4": f"{amount:012d}",
-            "7": field7,
-            "11": stan,
-            "12": field7[4:],
-            "13": field7[:4],
-            "14": card.expiry,
-            "22": "051",
-            "25": "00",
-            "41": spec.id,
-            "42": spec.merchant_id,
-            "49": "156",
-        }
+        message = purchase_message(
+            card.pan, card.expiry, amount, terminal_id=spec.id, merchant_id=spec.merchant_id, stan=stan, field7=field7
+        )
         answer = await self._try(lambda: self._exchange(terminal, message))
         code = answer.get("39") if answer else None
         self._count(code)
@@ -261,18 +280,10 @@ class TrafficGenerator:
             if authorization is not None:
                 self._ledger.capture(authorization)
             return
-        reversal = {k: message[k] for k in ("2", "3", "4", "41", "42", "49")}
 
         async def reverse() -> bool:
             self._stan = self._stan % 999_999 + 1
-            reversal.update(
-                {
-                    "t": "0400",
-                    "7": transmission_datetime(),
-                    "11": f"{self._stan:06d}",
-                    "90": original_data_elements("0100", stan, field7),
-                }
-            )
+            reversal = reversal_message(message, stan=f"{self._stan:06d}", field7=transmission_datetime())
             answer = await self._exchange(terminal, reversal)
             return answer.get("39") == "00"
 
