@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 
 import aiohttp
 import pytest
@@ -16,30 +17,24 @@ DEEP = b'{"a": ' * 5000 + b"1" + b"}" * 5000
 FAULT = '{"target": "issuer", "effect": "error", '
 
 
-@pytest.mark.parametrize(
-    ("method", "path", "body", "status", "slug"),
-    [
-        pytest.param("POST", "/admin/faults", DEEP, 400, "invalid_json", id="admin-deeply-nested-json"),
-        pytest.param("POST", "/v1/cards", DEEP, 400, "invalid_json", id="cards-deeply-nested-json"),
-        pytest.param("POST", "/admin/faults", b"\xff\xfe", 400, "invalid_json", id="admin-invalid-utf8"),
-        pytest.param("POST", "/v1/authorizations", b"\xff\xfe", 400, "invalid_json", id="auth-invalid-utf8"),
-        pytest.param("POST", "/admin/faults", b"x" * 100_000, 413, "request_entity_too_large", id="admin-huge-body"),
-        pytest.param("POST", "/v1/cards", b"x" * 100_000, 413, "request_entity_too_large", id="cards-huge-body"),
-        pytest.param("POST", "/admin/faults", b"", 400, "invalid_fault", id="admin-empty-body-names-fields"),
-        pytest.param("POST", "/admin/faults", b"null", 400, "invalid_fault", id="admin-null-body"),
-        pytest.param(
-            "POST", "/admin/faults", (FAULT + '"latency_ms": true}').encode(), 400, "invalid_fault", id="bool-ms"
-        ),
-        pytest.param(
-            "POST", "/admin/faults", (FAULT + '"probability": "1"}').encode(), 400, "invalid_fault", id="text-p"
-        ),
-        pytest.param(
-            "POST", "/admin/faults", (FAULT + '"duration_s": "9"}').encode(), 400, "invalid_fault", id="text-s"
-        ),
-        pytest.param("POST", "/v1/cards", b'{"credit_line_id": 5}', 400, "invalid_request", id="number-as-id"),
-        pytest.param("PUT", "/v1/cards", b"", 405, "method_not_allowed", id="wrong-method"),
-    ],
-)
+BAD_BODIES = [
+    pytest.param("POST", "/admin/faults", DEEP, 400, "invalid_json", id="admin-deeply-nested-json"),
+    pytest.param("POST", "/v1/cards", DEEP, 400, "invalid_json", id="cards-deeply-nested-json"),
+    pytest.param("POST", "/admin/faults", b"\xff\xfe", 400, "invalid_json", id="admin-invalid-utf8"),
+    pytest.param("POST", "/v1/authorizations", b"\xff\xfe", 400, "invalid_json", id="auth-invalid-utf8"),
+    pytest.param("POST", "/admin/faults", b"x" * 100_000, 413, "request_entity_too_large", id="admin-huge-body"),
+    pytest.param("POST", "/v1/cards", b"x" * 100_000, 413, "request_entity_too_large", id="cards-huge-body"),
+    pytest.param("POST", "/admin/faults", b"", 400, "invalid_fault", id="admin-empty-body-names-fields"),
+    pytest.param("POST", "/admin/faults", b"null", 400, "invalid_fault", id="admin-null-body"),
+    pytest.param("POST", "/admin/faults", (FAULT + '"latency_ms": true}').encode(), 400, "invalid_fault", id="bool-ms"),
+    pytest.param("POST", "/admin/faults", (FAULT + '"probability": "1"}').encode(), 400, "invalid_fault", id="text-p"),
+    pytest.param("POST", "/admin/faults", (FAULT + '"duration_s": "9"}').encode(), 400, "invalid_fault", id="text-s"),
+    pytest.param("POST", "/v1/cards", b'{"credit_line_id": 5}', 400, "invalid_request", id="number-as-id"),
+    pytest.param("PUT", "/v1/cards", b"", 405, "method_not_allowed", id="wrong-method"),
+]
+
+
+@pytest.mark.parametrize(("method", "path", "body", "status", "slug"), BAD_BODIES)
 async def test_bad_bodies_get_a_json_4xx(
     http: aiohttp.ClientSession, method: str, path: str, body: bytes, status: int, slug: str
 ) -> None:
@@ -69,17 +64,17 @@ async def test_other_scripts_digits_are_not_a_pan(http: aiohttp.ClientSession) -
         assert (await resp.json())["detail"] == "invalid or missing: pan"
 
 
-@pytest.mark.parametrize(
-    ("method", "path", "body"),
-    [
-        pytest.param("POST", "/admin/faults", FAULT + f'"{PAN}": 1}}', id="unknown-field-named-like-a-pan"),
-        pytest.param("POST", "/admin/faults", FAULT + f'"region": "a{PAN}"}}', id="region-holding-a-pan"),
-        pytest.param("DELETE", f"/admin/faults/{PAN}", "", id="fault-id"),
-        pytest.param("POST", "/v1/cards", f'{{"credit_line_id": "{PAN}"}}', id="credit-line-id"),
-        pytest.param("GET", f"/v1/credit-lines/{PAN}", "", id="credit-line-path"),
-        pytest.param("POST", f"/v1/authorizations/{PAN}/reversal", "{}", id="authorization-path"),
-    ],
-)
+ECHOING = [
+    pytest.param("POST", "/admin/faults", FAULT + f'"{PAN}": 1}}', id="unknown-field-named-like-a-pan"),
+    pytest.param("POST", "/admin/faults", FAULT + f'"region": "a{PAN}"}}', id="region-holding-a-pan"),
+    pytest.param("DELETE", f"/admin/faults/{PAN}", "", id="fault-id"),
+    pytest.param("POST", "/v1/cards", f'{{"credit_line_id": "{PAN}"}}', id="credit-line-id"),
+    pytest.param("GET", f"/v1/credit-lines/{PAN}", "", id="credit-line-path"),
+    pytest.param("POST", f"/v1/authorizations/{PAN}/reversal", "{}", id="authorization-path"),
+]
+
+
+@pytest.mark.parametrize(("method", "path", "body"), ECHOING)
 async def test_error_text_never_echoes_a_card_number(
     http: aiohttp.ClientSession, method: str, path: str, body: str
 ) -> None:
@@ -113,3 +108,16 @@ async def test_idempotency_key_length_is_bounded(http: aiohttp.ClientSession, le
         assert resp.status == status
         if status == 400:
             assert (await resp.json())["error"] == "invalid_idempotency_key"
+
+
+async def test_hostile_requests_log_no_server_error_and_no_card_number(
+    http: aiohttp.ClientSession, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    for case in [*BAD_BODIES, *ECHOING]:
+        method, path, body = case.values[:3]
+        assert isinstance(method, str) and isinstance(path, str)
+        async with http.request(method, path, data=body, headers={"Content-Type": "application/json"}) as resp:
+            assert resp.status < 500
+    assert [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR] == []
+    assert find_pans(caplog.text) == []

@@ -8,7 +8,7 @@ from typing import Any
 import aiohttp
 import pytest
 
-from sandbox import RunningSandbox
+from sandbox import CardStatus, RunningSandbox
 from sandbox.http_api import build_app
 from sandbox.openapi import openapi_document
 from tests.sandbox.helpers import issue_active_card, purchase
@@ -255,3 +255,14 @@ async def test_concurrent_authorizations_never_overdraw_a_credit_line(
     assert sorted(codes) == ["00"] * 10 + ["51"] * 15
     line = sandbox.ledger.credit_lines["CL-SYN-SMALL"]
     assert (line.available, line.open_holds) == (0, 10)
+
+
+async def test_frozen_card_declines_62_and_holds_nothing(http: aiohttp.ClientSession, sandbox: RunningSandbox) -> None:
+    card = await issue_active_card(http)
+    frozen = sandbox.ledger.card(card["card_id"])
+    assert frozen is not None
+    frozen.status = CardStatus.FROZEN  # no API freezes a card: the issuer's back office does
+    async with http.post("/v1/authorizations", json=purchase(card)) as resp:
+        answer = await resp.json()
+    assert (answer["response_code"], answer["reason"]) == ("62", "restricted_card")
+    assert sandbox.ledger.summary()["open_holds"] == 0

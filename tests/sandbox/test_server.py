@@ -61,3 +61,9 @@ async def test_shutdown_with_held_requests_and_open_terminals_leaves_nothing_run
             await asyncio.open_connection("127.0.0.1", port)
     leftovers = [t for t in asyncio.all_tasks() if t is not asyncio.current_task() and not t.done()]
     assert leftovers == []
+
+
+def test_default_addresses_are_the_protocols_on_loopback() -> None:
+    settings = default_config().sandbox
+    assert (settings.http.host, settings.http.port) == ("127.0.0.1", 8480)
+    assert (settings.iso.host, settings.iso.port) == ("127.0.0.1", 8583)
