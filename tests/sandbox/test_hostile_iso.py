@@ -64,10 +64,10 @@ async def test_mutated_frames_get_an_answer_or_a_close_and_the_host_keeps_servin
     reader, writer = await asyncio.open_connection(sandbox.iso_host, sandbox.iso_port)
     terminal = Terminal(reader, writer)
     try:
-        answer = await terminal.send(authorization_message(config, terminal.stan()))
+        after = await terminal.send(authorization_message(config, terminal.stan()))
     finally:
         await terminal.close()
-    assert answer is not None and answer["39"] == "00"
+    assert after is not None and after["39"] == "00"
 
 
 async def test_terminals_dropping_mid_frame_leave_no_connection_behind(
@@ -99,7 +99,8 @@ async def test_a_card_number_in_field_42_stays_out_of_the_event_log(
     reader, writer = await asyncio.open_connection(sandbox.iso_host, sandbox.iso_port)
     terminal = Terminal(reader, writer)
     try:
-        answer = await terminal.send(authorization_message(config, terminal.stan(), **{"42": merchant}))
+        message = authorization_message(config, terminal.stan())
+        answer = await terminal.send({**message, "42": merchant})
     finally:
         await terminal.close()
     assert answer is not None and answer["39"] == "03"  # not the terminal's merchant
