@@ -1,7 +1,9 @@
 """A small Alertmanager webhook receiver that keeps what it was sent, with arrival times.
 
-The demo shows its notifications on screen; end-to-end tests read them to time the chain.
-Malformed posts are answered 400 and counted, never a crash.
+Besides the webhook (``/alerts``, ``/deadman``) it serves stand-ins for the two vendor APIs that
+cannot run here: ``/pager`` (PagerDuty Events API v2 stand-in) and ``/chat`` (Slack incoming
+webhook stand-in); each checks the fields the vendor requires. The demo shows what arrived on
+screen; end-to-end tests read it to time the chain. Malformed posts are answered 400 and counted.
 """
 
 from __future__ import annotations
@@ -33,17 +35,39 @@ class AlertFeed:
     host: str = "127.0.0.1"
     port: int = 0
     notifications: list[Notification] = field(default_factory=list)
+    pager_events: list[dict[str, Any]] = field(default_factory=list)
+    chat_messages: list[dict[str, Any]] = field(default_factory=list)
+    deadman_pings: int = 0
     malformed: int = 0
     _runner: web.AppRunner | None = None
     _arrived: asyncio.Event = field(default_factory=asyncio.Event)
 
     @property
+    def base_url(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+    @property
     def url(self) -> str:
-        return f"http://{self.host}:{self.port}/alerts"
+        return f"{self.base_url}/alerts"
+
+    @property
+    def pager_url(self) -> str:
+        return f"{self.base_url}/pager"
+
+    @property
+    def chat_url(self) -> str:
+        return f"{self.base_url}/chat"
+
+    @property
+    def deadman_url(self) -> str:
+        return f"{self.base_url}/deadman"
 
     async def start(self) -> AlertFeed:
         app = web.Application(client_max_size=4 * 1024 * 1024)
         app.router.add_post("/alerts", self._receive)
+        app.router.add_post("/deadman", self._deadman)
+        app.router.add_post("/pager", self._pager)
+        app.router.add_post("/chat", self._chat)
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
         site = web.TCPSite(self._runner, self.host, self.port)
@@ -70,6 +94,44 @@ class AlertFeed:
 
     def firing(self, alertname: str) -> list[Notification]:
         return [n for n in self.notifications if n.status == "firing" and alertname in n.alert_names()]
+
+    async def _json(self, request: web.Request) -> dict[str, Any] | None:
+        try:
+            body = json.loads(await request.read())
+        except ValueError:
+            return None
+        return body if isinstance(body, dict) else None
+
+    def _reject(self, what: str) -> web.Response:
+        self.malformed += 1
+        return web.json_response({"error": f"not a {what}"}, status=400)
+
+    async def _deadman(self, request: web.Request) -> web.Response:
+        if await self._json(request) is None:
+            return self._reject("webhook payload")
+        self.deadman_pings += 1
+        return web.json_response({"status": "ok"})
+
+    async def _pager(self, request: web.Request) -> web.Response:
+        """PagerDuty Events API v2 stand-in: routing_key, event_action and, to trigger, a payload."""
+        body = await self._json(request)
+        if (
+            body is None
+            or not body.get("routing_key")
+            or body.get("event_action") not in ("trigger", "acknowledge", "resolve")
+            or (body["event_action"] == "trigger" and not isinstance(body.get("payload"), dict))
+        ):
+            return self._reject("PagerDuty Events API v2 event")
+        self.pager_events.append(body)
+        return web.json_response({"status": "success", "message": "Event processed"}, status=202)
+
+    async def _chat(self, request: web.Request) -> web.Response:
+        """Slack incoming-webhook stand-in: a message needs text or attachments."""
+        body = await self._json(request)
+        if body is None or not (body.get("text") or body.get("attachments")):
+            return self._reject("Slack message")
+        self.chat_messages.append(body)
+        return web.Response(text="ok")
 
     def firing_except(self, *alertnames: str) -> list[Notification]:
         """Firing notifications naming any alert other than ``alertnames`` (e.g. the Watchdog)."""

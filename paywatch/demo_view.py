@@ -59,7 +59,13 @@ def render(stack: Stack) -> Group:
             note.status,
             ", ".join(sorted(note.alert_names())),
         )
-    return Group(Panel(addresses, title="paywatch demo (Ctrl-C to stop)"), journeys, alerts)
+    counts = (
+        f"pager events (PagerDuty stand-in): {len(feed.pager_events)}   "
+        f"chat messages (Slack stand-in): {len(feed.chat_messages)}   dead man's switch pings: {feed.deadman_pings}"
+        if feed
+        else ""
+    )
+    return Group(Panel(addresses, title="paywatch demo (Ctrl-C to stop)"), journeys, alerts, counts)
 
 
 async def run_demo(stack: Stack, stop: asyncio.Event) -> None:

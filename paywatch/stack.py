@@ -159,14 +159,13 @@ async def run_stack(
         prometheus_url = alertmanager_url = None
         try:
             if with_alertmanager:
-                if incident_webhook_url is None:
-                    feed = await AlertFeed().start()
-                    incident_webhook_url = feed.url
+                feed = await AlertFeed().start()
                 am_config = alerts.alertmanager_config(
                     time_scale=config.scale,
-                    incident_webhook_url=incident_webhook_url,
-                    pager_url=incident_webhook_url,
-                    chat_url=incident_webhook_url,
+                    incident_webhook_url=incident_webhook_url or feed.url,
+                    pager_url=feed.pager_url,
+                    chat_url=feed.chat_url,
+                    deadman_url=feed.deadman_url,
                 )
                 am = await start_alertmanager(workdir / "alertmanager", am_config, port=ports.alertmanager)
                 processes.append(am)

@@ -77,3 +77,29 @@ async def test_feed_rejects_and_counts_malformed_posts() -> None:
         await feed.stop()
     assert feed.malformed == 3
     assert [n.alert_names() for n in feed.notifications] == [{"A"}]
+
+
+async def test_vendor_stand_ins_check_what_the_vendor_requires() -> None:
+    feed = await AlertFeed().start()
+    trigger = {"routing_key": "k", "event_action": "trigger", "payload": {"summary": "s", "severity": "critical"}}
+    cases = [
+        (feed.pager_url, trigger, 202),
+        (feed.pager_url, {"event_action": "trigger", "payload": {}}, 400),
+        (feed.pager_url, {"routing_key": "k", "event_action": "explode"}, 400),
+        (feed.chat_url, {"channel": "#oncall", "text": "POS down"}, 200),
+        (feed.chat_url, {"channel": "#oncall"}, 400),
+        (feed.deadman_url, {"status": "firing", "alerts": []}, 200),
+        (feed.deadman_url, None, 400),
+    ]
+    try:
+        async with aiohttp.ClientSession() as session:
+            statuses = []
+            for url, body, _ in cases:
+                data = b"{" if body is None else json.dumps(body).encode()
+                async with session.post(url, data=data) as response:
+                    statuses.append(response.status)
+    finally:
+        await feed.stop()
+    assert statuses == [expected for _, _, expected in cases]
+    assert len(feed.pager_events) == 1 and len(feed.chat_messages) == 1 and feed.deadman_pings == 1
+    assert feed.malformed == 4
