@@ -230,7 +230,7 @@ class LabelGuard:
         text = value if isinstance(value, str) else str(value)
         if text in self._steps:
             return text
-        if len(self._steps) < self.max_steps and _SLUG.match(text):
+        if len(self._steps) < self.max_steps and _SLUG.fullmatch(text):  # match() lets "x\n" through
             self._steps.add(text)
             return text
         return OTHER

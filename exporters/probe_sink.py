@@ -24,7 +24,7 @@ _TRACE_ID = re.compile(r"^[0-9a-f]{32}$")
 
 def exemplar_for(trace_id: str | None) -> dict[str, str] | None:
     """``{"trace_id": ...}`` for a valid W3C trace id; anything else gets no exemplar."""
-    if trace_id and _TRACE_ID.match(trace_id) and trace_id != "0" * 32:
+    if trace_id and _TRACE_ID.fullmatch(trace_id) and trace_id != "0" * 32:
         return {"trace_id": trace_id}
     return None
 

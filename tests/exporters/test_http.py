@@ -7,6 +7,7 @@ import pytest
 from prometheus_client import CollectorRegistry
 
 from exporters import ProbeTelemetry, serve_metrics
+from exporters.authlog import DEFAULT_ADDRESS
 from exporters.http import HealthCheck
 from paywatch.config import default_config
 
@@ -34,6 +35,12 @@ async def test_metrics_negotiates_format(accept: str, content_type: str, has_exe
     assert (f'trace_id="{TRACE_ID}"' in body) is has_exemplar
     assert "paywatch_probe_runs_total" in body
     assert body.rstrip().endswith("# EOF") is has_exemplar
+
+
+def test_default_addresses_are_loopback_9470_and_9471() -> None:
+    probe = default_config().probe.metrics
+    assert (probe.host, probe.port) == ("127.0.0.1", 9470)
+    assert DEFAULT_ADDRESS == ("127.0.0.1", 9471)
 
 
 async def test_telemetry_binds_loopback_and_reports_the_bound_port() -> None:

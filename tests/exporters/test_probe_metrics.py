@@ -117,6 +117,7 @@ def test_open_holds_gauge_follows_last_value(registry: CollectorRegistry, sink: 
         pytest.param("0" * 32, None, id="all-zero"),
         pytest.param("xyz", None, id="not-hex"),
         pytest.param(TRACE_ID * 10, None, id="too-long"),
+        pytest.param(TRACE_ID + "\n", None, id="trailing-newline"),
     ],
 )
 def test_exemplar_only_for_valid_trace_ids(trace_id: str | None, expected: dict[str, str] | None) -> None:
@@ -143,6 +144,7 @@ HOSTILE = [
     pytest.param("region", "mars", id="unknown-region"),
     pytest.param("step", "Step With Spaces", id="not-slug-step"),
     pytest.param("step", "s" * 500, id="huge-step"),
+    pytest.param("step", "authorize_x\n", id="slug-with-trailing-newline"),
     pytest.param("reason", "card 6229990000000001 declined", id="pan-in-reason"),
 ]
 
