@@ -11,7 +11,6 @@ figures and the ratio; the goal is paywatch <= 0.5x. Loopback only, bounded in c
 from __future__ import annotations
 
 import argparse
-import asyncio
 import contextlib
 import http.client
 import os
@@ -29,6 +28,7 @@ from pathlib import Path
 from pydantic import BaseModel
 
 from paywatch.config import CardApiTarget, JourneySpec, default_config
+from probes import runtime
 from probes.context import JourneyContext
 from probes.results import StepResult
 from probes.reversals import Reverser
@@ -162,7 +162,7 @@ async def paywatch_cpu_per_probe(base_url: str, probes: int, warmup: int, state_
     for i in range(warmup + probes):
         if i == warmup:
             before = time.process_time()
-        # A new runner context per run: a new session and a fresh connection, as in a journey.
+        # A journey run as the scheduler makes it: its context, spans, result; a fresh connection.
         result = await runner.run(spec, region, steps)
         if not result.steps[0].ok:
             raise SystemExit(f"paywatch probe failed: {result.as_dict()}")
@@ -192,12 +192,12 @@ def main() -> None:
         for _ in range(rounds):
             theirs.append(blackbox_cpu_per_probe(pid, blackbox_port, target, probes, args.warmup))
             run = paywatch_cpu_per_probe(f"http://127.0.0.1:{port}", probes, args.warmup, Path(state))
-            ours.append(asyncio.run(run))
+            ours.append(runtime.run(run))
     blackbox_cpu, paywatch_cpu = statistics.median(theirs), statistics.median(ours)
     ratio = paywatch_cpu / blackbox_cpu if blackbox_cpu > 0 else float("inf")
     print(f"probes per contender:           {probes} x {rounds} rounds, fresh connection each, target 127.0.0.1")
     print(f"blackbox_exporter CPU / probe:  {blackbox_cpu * 1e3:.3f} ms  (rounds: {_ms(theirs)})")
-    print(f"paywatch HTTP step CPU / probe: {paywatch_cpu * 1e3:.3f} ms  (rounds: {_ms(ours)})")
+    print(f"paywatch HTTP step CPU / probe: {paywatch_cpu * 1e3:.3f} ms  (rounds: {_ms(ours)}; {runtime.loop_name()})")
     print(f"ratio paywatch / blackbox:      {ratio:.2f}x (goal <= 0.50x: {'met' if ratio <= 0.5 else 'not met'})")
 
 

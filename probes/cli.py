@@ -22,6 +22,7 @@ from rich.console import Console
 from rich.live import Live
 
 from paywatch.config import ConfigError, PaywatchConfig, load_config
+from probes import runtime
 from probes.results import JourneyOutcome, JourneyResult, ResultSink
 from probes.scheduler import plan, run_once, run_probes
 from probes.view import StatusBoard, result_line, results_table
@@ -114,9 +115,9 @@ def register(app: typer.Typer) -> None:
             errors.print(f"[red]{exc}[/red]", highlight=False)
             raise typer.Exit(1) from None
         if not once:
-            asyncio.run(_continuous(config, regions, journeys, Console()))
+            runtime.run(_continuous(config, regions, journeys, Console()))
             return
-        results = asyncio.run(run_once(config, regions=regions, journeys=journeys))
+        results = runtime.run(run_once(config, regions=regions, journeys=journeys))
         if as_json:
             sys.stdout.write(json.dumps([r.as_dict() for r in results], indent=2) + "\n")
         else:

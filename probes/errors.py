@@ -1,6 +1,6 @@
 """The one boundary where library exceptions become probe failures (``ProbeFailure``).
 
-Steps never see aiohttp, asyncio, socket, ssl, json or pydantic errors; they see a
+Steps never see httptools, asyncio, socket, ssl, json or pydantic errors; they see a
 ``ClientError`` kind and a card-data-free detail. The tree this module flattens::
 
     BaseException
@@ -8,19 +8,12 @@ Steps never see aiohttp, asyncio, socket, ssl, json or pydantic errors; they see
     └── Exception
         ├── OSError
         │   ├── socket.gaierror ........................................ dns
-        │   ├── ssl.SSLError, ssl.CertificateError ..................... tls
+        │   ├── ssl.SSLError (ssl.CertificateError is one) ............. tls
         │   ├── ConnectionRefusedError ................................. connection_refused
-        │   ├── ConnectionResetError, BrokenPipeError,
-        │   │   ConnectionAbortedError ................................. connection_reset
-        │   └── aiohttp.ClientError (ClientOSError, ClientConnectorError are OSErrors too)
-        │       ├── ClientConnectorDNSError ............................ dns
-        │       ├── ClientSSLError, ClientConnectorCertificateError .... tls
-        │       ├── ClientConnectorError(os_error=ConnectionRefused) ... connection_refused
-        │       ├── ServerTimeoutError ................................. timeout
-        │       ├── ServerDisconnectedError, ClientPayloadError,
-        │       │   ClientOSError ...................................... connection_reset
-        │       └── ContentTypeError ................................... unparseable
+        │   └── ConnectionResetError, BrokenPipeError,
+        │       ConnectionAbortedError, any other OSError .............. connection_reset
         ├── asyncio.IncompleteReadError ................................ connection_reset
+        ├── httptools.HttpParserError (not an HTTP/1.1 answer) ..... unparseable
         ├── ValueError
         │   ├── json.JSONDecodeError, UnicodeDecodeError ............... unparseable
         │   └── pydantic.ValidationError ............................... schema
@@ -39,7 +32,7 @@ import json
 import socket
 import ssl
 
-import aiohttp
+import httptools
 import pydantic
 
 from paywatch.cards import redact_pans
@@ -58,36 +51,20 @@ class ProbeFailure(Exception):
         self.detail = detail
 
 
-_RESET_ERRORS = (
-    ConnectionResetError,
-    BrokenPipeError,
-    ConnectionAbortedError,
-    asyncio.IncompleteReadError,
-    aiohttp.ServerDisconnectedError,
-    aiohttp.ClientPayloadError,
-)
-
-
 def _kind(exc: BaseException) -> ClientError | None:
-    # Order matters: aiohttp's connector errors are OSErrors wrapping the real cause.
-    if isinstance(exc, TimeoutError | aiohttp.ServerTimeoutError):
+    # Order matters: the ssl and socket errors are OSErrors too.
+    if isinstance(exc, TimeoutError):
         return ClientError.TIMEOUT
-    if isinstance(exc, aiohttp.ClientConnectorDNSError | socket.gaierror):
+    if isinstance(exc, socket.gaierror):
         return ClientError.DNS
-    if isinstance(exc, aiohttp.ClientSSLError | aiohttp.ClientConnectorCertificateError | ssl.SSLError):
+    if isinstance(exc, ssl.SSLError | ssl.CertificateError):
         return ClientError.TLS
-    if isinstance(exc, aiohttp.ClientConnectorError):
-        if isinstance(exc.os_error, ConnectionRefusedError):
-            return ClientError.CONNECTION_REFUSED
-        return ClientError.CONNECTION_RESET
     if isinstance(exc, ConnectionRefusedError):
         return ClientError.CONNECTION_REFUSED
-    if isinstance(exc, aiohttp.ContentTypeError):
+    if isinstance(exc, asyncio.IncompleteReadError | OSError):
+        return ClientError.CONNECTION_RESET
+    if isinstance(exc, httptools.HttpParserError):
         return ClientError.UNPARSEABLE
-    if isinstance(exc, _RESET_ERRORS):
-        return ClientError.CONNECTION_RESET
-    if isinstance(exc, aiohttp.ClientOSError | aiohttp.ClientResponseError):
-        return ClientError.CONNECTION_RESET
     if isinstance(exc, pydantic.ValidationError):
         return ClientError.SCHEMA
     if isinstance(exc, json.JSONDecodeError | UnicodeDecodeError):
@@ -99,8 +76,6 @@ def _kind(exc: BaseException) -> ClientError | None:
         return ClientError.UNPARSEABLE
     if isinstance(exc, CodecError):
         return ClientError.UNPARSEABLE
-    if isinstance(exc, OSError):
-        return ClientError.CONNECTION_RESET
     return None
 
 

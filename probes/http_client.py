@@ -1,4 +1,4 @@
-"""The card API client of the probes: aiohttp with per-request phase timings and typed answers.
+"""The card API client of the probes: HTTP/1.1 on a fresh connection per request, timed by phase.
 
 Every call returns an ``HttpAnswer`` (outcome data, never an exception for a failure of the
 system under watch); answers are validated with pydantic models, so a schema break is data too.
@@ -6,23 +6,38 @@ system under watch); answers are validated with pydantic models, so a schema bre
 
 from __future__ import annotations
 
+import asyncio
+import ipaddress
+import re
+import socket
+import ssl
 import time
 import uuid
 from dataclasses import dataclass, field
-from types import SimpleNamespace, TracebackType
+from types import TracebackType
 from typing import Any, Generic, TypeVar
+from urllib.parse import quote, urlsplit
 
-import aiohttp
+import httptools
+import orjson
 from opentelemetry import propagate
 from pydantic import BaseModel, ConfigDict
 
+from paywatch.cards import redact_pans
 from paywatch.config import CardApiTarget
-from paywatch.taxonomy import Reason, classify_client_error, classify_http_status, classify_iso_code
+from paywatch.taxonomy import ClientError, Reason, classify_client_error, classify_http_status, classify_iso_code
 from probes.errors import ProbeFailure, translate
 
-__all__ = ["CardApiClient", "ErrorBody", "HttpAnswer"]
+__all__ = ["MAX_BODY_BYTES", "MAX_HEADER_BYTES", "CardApiClient", "ErrorBody", "HttpAnswer"]
 
 M = TypeVar("M", bound=BaseModel)
+
+MAX_BODY_BYTES = 256 * 1024
+"""Card API answers are a few hundred bytes; anything this large is not an answer we can use."""
+MAX_HEADER_BYTES = 16 * 1024
+
+_UNSAFE = re.compile(r"[\x00-\x1f\x7f]")  # a header value must not be able to start another header
+_PATH_SAFE = "/:@!$&'()*+,;=-._~%?"
 
 
 class ErrorBody(BaseModel):
@@ -47,83 +62,113 @@ class HttpAnswer(Generic[M]):
     idempotency_key: str | None = None
 
 
-def _trace_config() -> aiohttp.TraceConfig:
-    """Phase timings per request, written into the dict passed as ``trace_request_ctx``."""
-    config = aiohttp.TraceConfig()
+class _Exchange(asyncio.Protocol):
+    """One request and its answer on one connection; ``done`` resolves with the answer or a failure.
 
-    def mark(name: str) -> Any:
-        async def handler(_session: aiohttp.ClientSession, ctx: SimpleNamespace, _params: object) -> None:
-            marks = ctx.trace_request_ctx
-            if isinstance(marks, dict):
-                marks[name] = time.perf_counter()
+    httptools (llhttp) parses; a body over ``MAX_BODY_BYTES`` or headers over ``MAX_HEADER_BYTES``
+    fail the exchange instead of growing without bound."""
 
-        return handler
+    def __init__(self) -> None:
+        self.done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self.parser = httptools.HttpResponseParser(self)
+        self.status: int | None = None
+        self.body = bytearray()
+        self.sent = 0.0
+        self.first_byte: float | None = None
+        self._header_bytes = 0
+        self._framed = False  # Content-Length or chunked: the answer ends by itself, not at close
 
-    config.on_request_start.append(mark("start"))
-    config.on_dns_resolvehost_start.append(mark("dns_start"))
-    config.on_dns_resolvehost_end.append(mark("dns_end"))
-    config.on_connection_create_start.append(mark("connect_start"))
-    config.on_connection_create_end.append(mark("connect_end"))
-    config.on_request_headers_sent.append(mark("sent"))
-    config.on_request_end.append(mark("first_byte"))
-    return config
+    # asyncio.Protocol
 
+    def data_received(self, data: bytes) -> None:
+        if self.first_byte is None:
+            self.first_byte = time.perf_counter()
+        if self.done.done():
+            return
+        try:
+            self.parser.feed_data(data)
+        except Exception as exc:  # httptools.HttpParserError, or a size cap raised from a callback
+            self._fail(exc.__context__ if isinstance(exc.__context__, ProbeFailure) else exc)
 
-_TRACE_CONFIG = _trace_config()  # built once: sessions share it, a run costs no new closures
+    def connection_lost(self, exc: Exception | None) -> None:
+        if self.status is not None and not self._framed and exc is None:
+            self._complete()  # an answer without length ends when the server closes
+        self._fail(exc or ConnectionResetError("connection closed by the card API before a complete answer"))
 
+    # httptools callbacks
 
-def _phases(marks: dict[str, float], tls: bool) -> dict[str, float]:
-    out: dict[str, float] = {}
-    if "dns_start" in marks and "dns_end" in marks:
-        out["dns"] = marks["dns_end"] - marks["dns_start"]
-    if "connect_start" in marks and "connect_end" in marks:
-        # aiohttp has no separate TLS signal: connection creation includes the handshake.
-        span = marks["connect_end"] - marks["connect_start"] - out.get("dns", 0.0)
-        out["connect"] = max(span, 0.0)
-        if tls:
-            out["tls"] = out["connect"]
-    if "first_byte" in marks:
-        out["first_byte"] = marks["first_byte"] - marks.get("sent", marks.get("start", marks["first_byte"]))
-    return out
+    def on_header(self, name: bytes, value: bytes) -> None:
+        self._header_bytes += len(name) + len(value)
+        if self._header_bytes > MAX_HEADER_BYTES:
+            raise ProbeFailure(ClientError.UNPARSEABLE, f"answer headers over {MAX_HEADER_BYTES} bytes")
+        lowered = name.lower()
+        if lowered == b"content-length" or (lowered == b"transfer-encoding" and b"chunked" in value.lower()):
+            self._framed = True
+
+    def on_headers_complete(self) -> None:
+        self.status = self.parser.get_status_code()
+
+    def on_body(self, body: bytes) -> None:
+        self.body += body
+        if len(self.body) > MAX_BODY_BYTES:
+            raise ProbeFailure(ClientError.UNPARSEABLE, f"answer body over {MAX_BODY_BYTES} bytes")
+
+    def on_message_complete(self) -> None:
+        if self.status is not None and self.status < 200:
+            # An informational answer (100 Continue): the real one follows on the same connection.
+            self.status, self._framed, self._header_bytes = None, False, 0
+            self.body.clear()
+            return
+        self._complete()
+
+    def _complete(self) -> None:
+        if not self.done.done():
+            self.done.set_result(None)
+
+    def _fail(self, exc: BaseException) -> None:
+        if not self.done.done():
+            self.done.set_exception(exc)
 
 
 class CardApiClient:
-    """One aiohttp session against the card API; open one per journey run for a fresh connection.
+    """The card API as one region's probe sees it; every request opens a fresh connection.
 
-    ``region`` goes into ``X-Paywatch-Region``; every POST gets an ``Idempotency-Key`` and every
-    request a W3C ``traceparent`` from the current OpenTelemetry context.
+    A fresh connection per request, as blackbox_exporter probes, so every step measures DNS,
+    connect, TLS and first byte. ``region`` goes into ``X-Paywatch-Region``; every POST gets an
+    ``Idempotency-Key`` and every request a W3C ``traceparent`` from the current OpenTelemetry
+    context. ``async with`` is accepted (a request never outlives its call: it closes its own
+    connection on every path, cancellation included).
     """
 
-    def __init__(self, target: CardApiTarget, region: str, *, reuse_connections: bool = True) -> None:
-        self._base = target.base_url.rstrip("/")
-        self._tls = self._base.startswith("https://")
-        self._headers = {
+    def __init__(self, target: CardApiTarget, region: str) -> None:
+        url = urlsplit(target.base_url)
+        self._tls = url.scheme == "https"
+        self._host = url.hostname or "127.0.0.1"
+        self._port = url.port or (443 if self._tls else 80)
+        self._prefix = url.path.rstrip("/")
+        self._resolve = not _is_ip(self._host)
+        host_header = self._host if ":" not in self._host else f"[{self._host}]"
+        if self._port != (443 if self._tls else 80):
+            host_header += f":{self._port}"
+        fixed = {
+            "Host": host_header,
+            "Connection": "close",
+            "Accept": "application/json",
             "Authorization": f"Bearer {target.api_key.get_secret_value()}",
             "X-Paywatch-Region": region,
         }
-        self._reuse = reuse_connections
-        self._session: aiohttp.ClientSession | None = None
+        if any(_UNSAFE.search(v) for v in fixed.values()):
+            raise ValueError("card API key, address or region holds a control character: not a valid HTTP header")
+        self._fixed = "".join(f"{k}: {v}\r\n" for k, v in fixed.items())
+        self._ssl: ssl.SSLContext | None = ssl.create_default_context() if self._tls else None
 
     async def __aenter__(self) -> CardApiClient:
-        connector = aiohttp.TCPConnector(force_close=not self._reuse, limit=4, use_dns_cache=False)
-        self._session = aiohttp.ClientSession(
-            connector=connector,
-            trace_configs=[_TRACE_CONFIG],
-            headers=self._headers,
-            # JSON answers are small: ask for identity encoding and skip the decompressor set-up.
-            auto_decompress=False,
-            skip_auto_headers=("Accept-Encoding",),
-            # The scheduler owns timeouts; aiohttp's own default (5 min) must never fire first.
-            timeout=aiohttp.ClientTimeout(total=None),
-        )
         return self
 
     async def __aexit__(
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
-        if self._session is not None:
-            await self._session.close()
-            self._session = None
+        return None
 
     async def call(
         self,
@@ -135,23 +180,31 @@ class CardApiClient:
         idempotency_key: str | None = None,
     ) -> HttpAnswer[M]:
         """Send one request; classify its status, and validate a 2xx body against ``model``."""
-        if self._session is None:
-            raise RuntimeError("CardApiClient used outside 'async with'")
-        headers: dict[str, str] = {}
-        propagate.inject(headers)
+        method = method.upper()
+        carrier: dict[str, str] = {}
+        propagate.inject(carrier)
+        head = [f"{method} {quote(self._prefix + path, safe=_PATH_SAFE)} HTTP/1.1\r\n", self._fixed]
+        head.extend(f"{k}: {v}\r\n" for k, v in carrier.items() if not _UNSAFE.search(v))
         key = None
-        if method.upper() == "POST":
+        if method == "POST":
             key = idempotency_key or str(uuid.uuid4())
-            headers["Idempotency-Key"] = key
-        marks: dict[str, float] = {}
-        status: int | None = None
+            head.append(f"Idempotency-Key: {key}\r\n")
+        payload = b""
+        if json is not None or method in ("POST", "PUT", "PATCH"):
+            payload = orjson.dumps(json if json is not None else {})
+            head.append(f"Content-Type: application/json\r\nContent-Length: {len(payload)}\r\n")
+        head.append("\r\n")
+        request = "".join(head).encode("latin-1") + payload
+        phases: dict[str, float] = {}
+        exchange: _Exchange | None = None
         try:
-            async with self._session.request(
-                method, self._base + path, json=json, headers=headers, trace_request_ctx=marks
-            ) as response:
-                status = response.status
-                raw = await response.read()
-            phases = _phases(marks, self._tls)
+            exchange = await self._send(request, phases)
+            await exchange.done
+            status = exchange.status
+            assert status is not None  # done without a failure means an answer was parsed
+            if exchange.first_byte is not None:
+                phases["first_byte"] = exchange.first_byte - exchange.sent
+            raw = bytes(exchange.body)
             if 200 <= status < 300:
                 return HttpAnswer(True, Reason.APPROVED, status, model.model_validate_json(raw), None, phases, "", key)
             return self._failed_status(status, raw, phases, key)
@@ -159,7 +212,37 @@ class CardApiClient:
             failure = translate(exc)
             if failure is None:
                 raise
-            return self._failed_client(failure, status, _phases(marks, self._tls), key)
+            status = exchange.status if exchange is not None else None
+            return self._failed_client(failure, status, phases, key)
+
+    async def _send(self, request: bytes, phases: dict[str, float]) -> _Exchange:
+        """Resolve, connect, handshake (each timed) and write ``request``; the answer arrives in ``done``."""
+        loop = asyncio.get_running_loop()
+        host = self._host
+        started = time.perf_counter()
+        if self._resolve:
+            infos = await loop.getaddrinfo(host, self._port, type=socket.SOCK_STREAM)
+            host = str(infos[0][4][0])
+            now = time.perf_counter()
+            phases["dns"], started = now - started, now
+        transport, exchange = await loop.create_connection(_Exchange, host, self._port)
+        try:
+            now = time.perf_counter()
+            phases["connect"] = now - started
+            if self._ssl is not None:
+                upgraded = await loop.start_tls(transport, exchange, self._ssl, server_hostname=self._host)
+                if upgraded is None:
+                    raise ConnectionResetError("connection closed during the TLS handshake")
+                transport = upgraded
+                phases["tls"] = time.perf_counter() - now
+            exchange.sent = time.perf_counter()
+            transport.write(request)
+        except BaseException:
+            transport.abort()
+            raise
+        # Whatever ends the exchange (answer, failure, the caller's timeout cancelling it) closes it.
+        exchange.done.add_done_callback(lambda _: transport.close())
+        return exchange
 
     @staticmethod
     def _failed_status(status: int, raw: bytes, phases: dict[str, float], key: str | None) -> HttpAnswer[Any]:
@@ -172,7 +255,8 @@ class CardApiClient:
             reason = classify_iso_code(error.response_code).reason
             return HttpAnswer(False, reason, status, None, error.response_code, phases, f"HTTP {status} declined", key)
         reason = classify_http_status(status).reason
-        detail = f"HTTP {status} {error.error}".strip()
+        # The slug comes from the other side: bounded, and never a card number.
+        detail = redact_pans(f"HTTP {status} {error.error[:80]}".strip())
         return HttpAnswer(False, reason, status, None, None, phases, detail, key)
 
     @staticmethod
@@ -181,3 +265,11 @@ class CardApiClient:
     ) -> HttpAnswer[Any]:
         reason = classify_client_error(failure.kind).reason
         return HttpAnswer(False, reason, status, None, None, phases, failure.detail, key)
+
+
+def _is_ip(host: str) -> bool:
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    return True

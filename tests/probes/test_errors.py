@@ -7,7 +7,7 @@ import json
 import socket
 import ssl
 
-import aiohttp
+import httptools
 import pydantic
 import pytest
 
@@ -37,21 +37,16 @@ def _frame_error_after_eof() -> FrameError:
         return exc
 
 
-def _connector_error(os_error: OSError) -> aiohttp.ClientConnectorError:
-    key = aiohttp.client_reqrep.ConnectionKey("127.0.0.1", 1, False, True, None, None, None)
-    return aiohttp.ClientConnectorError(key, os_error)
-
-
 CASES = [
     ("asyncio-timeout", TimeoutError(), ClientError.TIMEOUT),
-    ("aiohttp-server-timeout", aiohttp.ServerTimeoutError(), ClientError.TIMEOUT),
     ("gaierror", socket.gaierror(-2, "Name or service not known"), ClientError.DNS),
     ("ssl-error", ssl.SSLError(1, "handshake failure"), ClientError.TLS),
     ("refused", ConnectionRefusedError(111, "refused"), ClientError.CONNECTION_REFUSED),
-    ("connector-refused", _connector_error(ConnectionRefusedError(111, "refused")), ClientError.CONNECTION_REFUSED),
+    ("cert-verify", ssl.SSLCertVerificationError(1, "certificate verify failed"), ClientError.TLS),
     ("reset", ConnectionResetError(104, "reset by peer"), ClientError.CONNECTION_RESET),
     ("broken-pipe", BrokenPipeError(32, "broken pipe"), ClientError.CONNECTION_RESET),
-    ("server-disconnected", aiohttp.ServerDisconnectedError(), ClientError.CONNECTION_RESET),
+    ("aborted", ConnectionAbortedError(103, "aborted"), ClientError.CONNECTION_RESET),
+    ("http-garbage", httptools.HttpParserError("invalid status"), ClientError.UNPARSEABLE),
     ("incomplete-read", asyncio.IncompleteReadError(b"", 2), ClientError.CONNECTION_RESET),
     ("frame-eof", _frame_error_after_eof(), ClientError.CONNECTION_RESET),
     ("frame-length", FrameError("frame length 0 outside 1..4096"), ClientError.UNPARSEABLE),
