@@ -2,22 +2,59 @@
 
 ``render_all``/``write``/``check`` keep ``dashboards/generated`` in step with the generator; ``push_dashboards``
 saves them to a Grafana; ``snapshot_dashboards`` draws them from Prometheus without one.
+
+Names are imported on first use, so the ``paywatch`` command does not load matplotlib and the
+Grafana SDK unless a dashboards command runs.
 """
 
-from dashboards.alertnames import Alert
-from dashboards.generate import (
-    DASHBOARD_UIDS,
-    GENERATED_DIR,
-    PROVISIONING_DIR,
-    check,
-    dashboard_json,
-    datasources_yaml,
-    render_all,
-    write,
-)
-from dashboards.options import JOURNEY_CHANNEL, GeneratorOptions
-from dashboards.push import PushError, PushResult, push_dashboards, read_token
-from dashboards.snapshot import DashboardSnapshot, snapshot_dashboards
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from dashboards.alertnames import Alert
+    from dashboards.generate import (
+        DASHBOARD_UIDS,
+        GENERATED_DIR,
+        PROVISIONING_DIR,
+        check,
+        dashboard_json,
+        datasources_yaml,
+        render_all,
+        write,
+    )
+    from dashboards.options import JOURNEY_CHANNEL, GeneratorOptions
+    from dashboards.push import PushError, PushResult, push_dashboards, read_token
+    from dashboards.snapshot import DashboardSnapshot, snapshot_dashboards
+
+_WHERE = {
+    "Alert": "alertnames",
+    "DASHBOARD_UIDS": "generate",
+    "GENERATED_DIR": "generate",
+    "PROVISIONING_DIR": "generate",
+    "check": "generate",
+    "dashboard_json": "generate",
+    "datasources_yaml": "generate",
+    "render_all": "generate",
+    "write": "generate",
+    "JOURNEY_CHANNEL": "options",
+    "GeneratorOptions": "options",
+    "PushError": "push",
+    "PushResult": "push",
+    "push_dashboards": "push",
+    "read_token": "push",
+    "DashboardSnapshot": "snapshot",
+    "snapshot_dashboards": "snapshot",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _WHERE.get(name)
+    if module is None:
+        raise AttributeError(f"module 'dashboards' has no attribute {name!r}")
+    return getattr(importlib.import_module(f"dashboards.{module}"), name)
+
 
 __all__ = [
     "DASHBOARD_UIDS",

@@ -12,10 +12,7 @@ from pydantic import ValidationError
 from rich.console import Console
 
 import paywatch
-from dashboards.generate import DASHBOARD_UIDS, PACKAGE_DIR, check, dashboard_json, write
 from dashboards.options import GeneratorOptions
-from dashboards.push import PushError, push_dashboards, read_token
-from dashboards.snapshot import PrometheusQueryError, snapshot_dashboards
 
 __all__ = ["parse_duration", "register"]
 
@@ -54,6 +51,8 @@ def _options(runbook_base_url: str, tracing: str, datasource: str) -> GeneratorO
 
 
 def _check_uids(uids: list[str]) -> None:
+    from dashboards.generate import DASHBOARD_UIDS
+
     unknown = [u for u in uids if u not in DASHBOARD_UIDS]
     if unknown:
         raise typer.BadParameter(f"unknown dashboard {', '.join(unknown)}; known: {', '.join(DASHBOARD_UIDS)}")
@@ -62,6 +61,8 @@ def _check_uids(uids: list[str]) -> None:
 def register(app: typer.Typer) -> None:
     group = typer.Typer(help="Grafana dashboards: generate, push, snapshot.", no_args_is_help=True)
 
+    # Heavy modules (Grafana SDK, grafana-client, matplotlib) load inside the commands, so that
+    # registering this group costs nothing for the other paywatch commands.
     @group.command("generate")
     def generate_command(
         check_only: Annotated[
@@ -76,6 +77,8 @@ def register(app: typer.Typer) -> None:
         datasource: DatasourceOption = _DEFAULTS.prometheus_datasource_uid,
     ) -> None:
         """Write dashboards/generated/*.json and the data source provisioning file from the generator."""
+        from dashboards.generate import DASHBOARD_UIDS, PACKAGE_DIR, check, write
+
         options = _options(runbook_base_url, tracing, datasource)
         root = out or PACKAGE_DIR
         if check_only:
@@ -103,6 +106,9 @@ def register(app: typer.Typer) -> None:
         datasource: DatasourceOption = _DEFAULTS.prometheus_datasource_uid,
     ) -> None:
         """Save every dashboard in Grafana (overwriting by uid), creating FOLDER if needed."""
+        from dashboards.generate import DASHBOARD_UIDS, dashboard_json
+        from dashboards.push import PushError, push_dashboards, read_token
+
         options = _options(runbook_base_url, tracing, datasource)
         try:
             token = read_token(token_file)
@@ -133,6 +139,9 @@ def register(app: typer.Typer) -> None:
         require_data: Annotated[bool, typer.Option("--require-data", help="Exit 1 if any panel has no data.")] = False,
     ) -> None:
         """Render every panel of the dashboards from live Prometheus data to PNG, with an HTML page each."""
+        from dashboards.generate import DASHBOARD_UIDS
+        from dashboards.snapshot import PrometheusQueryError, snapshot_dashboards
+
         uids = dashboard or list(DASHBOARD_UIDS)
         _check_uids(uids)
         try:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import shutil
 import subprocess
 import time
 from pathlib import Path
@@ -163,7 +162,6 @@ def test_provisioning_points_grafana_at_the_generated_dashboards() -> None:
     assert datasource["uid"] == GeneratorOptions().prometheus_datasource_uid
 
 
-@pytest.mark.skipif(shutil.which("promtool") is None, reason="promtool not installed")
 def test_every_query_is_valid_promql(tmp_path: Path) -> None:
     window = TimeWindow(time.time() - 900, time.time())
     rules = [

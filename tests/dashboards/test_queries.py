@@ -12,13 +12,11 @@ import time
 from pathlib import Path
 
 import aiohttp
-import pytest
 
 from dashboards import DASHBOARD_UIDS, dashboard_json
 from dashboards.snapshot import PanelData, PrometheusClient, TimeWindow, fetch_panel, panels_of
+from paywatch import stack
 from paywatch.config import default_config
-
-stack = pytest.importorskip("paywatch.stack", reason="paywatch.stack (run_stack) has not landed yet")
 
 FAULT = {"target": "issuer", "effect": "error", "channel": "online", "probability": 0.4, "duration_s": 120}
 
