@@ -218,14 +218,14 @@ class CardApiClient:
     async def _send(self, request: bytes, phases: dict[str, float]) -> _Exchange:
         """Resolve, connect, handshake (each timed) and write ``request``; the answer arrives in ``done``."""
         loop = asyncio.get_running_loop()
-        host = self._host
+        addresses = [self._host]
         started = time.perf_counter()
         if self._resolve:
-            infos = await loop.getaddrinfo(host, self._port, type=socket.SOCK_STREAM)
-            host = str(infos[0][4][0])
+            infos = await loop.getaddrinfo(self._host, self._port, type=socket.SOCK_STREAM)
+            addresses = list(dict.fromkeys(str(info[4][0]) for info in infos))
             now = time.perf_counter()
             phases["dns"], started = now - started, now
-        transport, exchange = await loop.create_connection(_Exchange, host, self._port)
+        transport, exchange = await self._connect(loop, addresses)
         try:
             now = time.perf_counter()
             phases["connect"] = now - started
@@ -243,6 +243,17 @@ class CardApiClient:
         # Whatever ends the exchange (answer, failure, the caller's timeout cancelling it) closes it.
         exchange.done.add_done_callback(lambda _: transport.close())
         return exchange
+
+    async def _connect(
+        self, loop: asyncio.AbstractEventLoop, addresses: list[str]
+    ) -> tuple[asyncio.Transport, _Exchange]:
+        """The first address that accepts (``localhost`` may name ::1 first, with the server on IPv4 only)."""
+        for address in addresses[:-1]:
+            try:
+                return await loop.create_connection(_Exchange, address, self._port)
+            except OSError:
+                continue
+        return await loop.create_connection(_Exchange, addresses[-1], self._port)
 
     @staticmethod
     def _failed_status(status: int, raw: bytes, phases: dict[str, float], key: str | None) -> HttpAnswer[Any]:
