@@ -90,6 +90,9 @@ class _Loop:
         self._planned = planned
         self._interval = planned.spec.interval_s * scale
         self._running: set[asyncio.Task[JourneyResult]] = set()
+        self.skipped = 0
+        """Due runs skipped at the cap, in all; a slow target skips many, and logs once per streak."""
+        self._streak = 0
 
     def _delay(self) -> float:
         jitter = self._planned.spec.jitter
@@ -102,17 +105,36 @@ class _Loop:
             stopped = await _wait(stop, random.uniform(0, self._interval * max(spec.jitter, 0.05)))
             while not stopped:
                 if len(self._running) < spec.concurrency:
+                    self._end_skips()
                     task = asyncio.create_task(self._runner.run(spec, region, self._planned.steps))
                     self._running.add(task)
                     task.add_done_callback(self._done)
                 else:
-                    log.warning("%s in %s: skipped a run, %d still running", spec.name, region.name, len(self._running))
+                    self._skip()
                 stopped = await _wait(stop, self._delay())
         finally:
             running = list(self._running)
             for task in running:
                 task.cancel()
             await asyncio.gather(*running, return_exceptions=True)
+
+    def _skip(self) -> None:
+        self.skipped += 1
+        self._streak += 1
+        if self._streak == 1:
+            spec, region = self._planned.spec, self._planned.region
+            log.warning(
+                "%s in %s: %d runs still going at the concurrency cap, skipping due runs until one ends",
+                spec.name,
+                region.name,
+                len(self._running),
+            )
+
+    def _end_skips(self) -> None:
+        if self._streak:
+            spec, region = self._planned.spec, self._planned.region
+            log.info("%s in %s: running again after %d skipped runs", spec.name, region.name, self._streak)
+            self._streak = 0
 
     def _done(self, task: asyncio.Task[JourneyResult]) -> None:
         self._running.discard(task)

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import logging
+
+import pytest
 
 from paywatch.config import JourneySpec, PaywatchConfig
 from probes import JourneyOutcome, JourneyResult, run_once, run_probes
@@ -25,7 +28,9 @@ class _Counting:
         pass
 
 
-async def test_runs_never_exceed_the_concurrency_cap(config: PaywatchConfig, admin: Admin) -> None:
+async def test_runs_never_exceed_the_concurrency_cap_and_skips_log_once_per_streak(
+    config: PaywatchConfig, admin: Admin, caplog: pytest.LogCaptureFixture
+) -> None:
     # Runs take 0.3 s and are due every 0.02 s: only the cap keeps them from piling up.
     await admin.inject(target="pos_host", effect="latency", latency_ms=300, region="north")
     spec = JourneySpec(
@@ -45,6 +50,9 @@ async def test_runs_never_exceed_the_concurrency_cap(config: PaywatchConfig, adm
     assert SlowEcho.most == 2
     assert all(r.outcome is JourneyOutcome.SUCCESS for r in sink.results)
     assert SlowEcho.active == 0  # runs still going at stop were cancelled and cleaned up
+    # About fifteen due runs are skipped per run; a warning for each would flood the log.
+    warnings = [r for r in caplog.records if r.levelno == logging.WARNING and "skipping due runs" in r.getMessage()]
+    assert 1 <= len(warnings) <= SlowEcho.runs
 
 
 class _Broken:
