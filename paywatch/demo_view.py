@@ -31,19 +31,19 @@ def render(stack: Stack) -> Group:
         addresses.add_row(name, url)
 
     journeys = Table(title="synthetic journeys (newest run)", expand=True)
-    for column in ("journey", "region", "outcome", "reason", "ms", "steps", "open holds", "age s"):
+    for column in ("journey", "region", "outcome", "reason", "ms", "failed step", "open holds", "age s"):
         journeys.add_column(column)
     now = time.time()
     for (journey, region), result in sorted(stack.results.latest.items()):
         style = "green" if result.outcome.value == "success" else "red"
-        steps = " ".join(f"{s.step}:{s.duration_s * 1000:.0f}" for s in result.steps)
+        failed = result.failed_step
         journeys.add_row(
             journey,
             region,
             f"[{style}]{result.outcome.value}[/{style}]",
             result.reason.value,
             f"{result.duration_s * 1000:.0f}",
-            steps,
+            failed.step if failed else "-",
             str(stack.results.open_holds.get((journey, region), 0)),
             f"{now - result.started_at:.0f}",
         )

@@ -135,6 +135,7 @@ async def start_prometheus(
     ``resend_delay_s`` matters for short runs: an alert that fires before Prometheus has
     discovered its Alertmanager is dropped and only resent after this delay."""
     binary = require_binary("prometheus")
+    workdir = workdir.resolve()
     workdir.mkdir(parents=True, exist_ok=True)
     for name, text in rule_texts.items():
         (workdir / name).write_text(text)
@@ -156,6 +157,7 @@ async def start_prometheus(
 async def start_alertmanager(workdir: Path, config_text: str, *, port: int = 0) -> ManagedProcess:
     """Start Alertmanager on 127.0.0.1 with clustering off (no 0.0.0.0:9094 gossip port)."""
     binary = require_binary("prometheus-alertmanager")
+    workdir = workdir.resolve()
     workdir.mkdir(parents=True, exist_ok=True)
     (workdir / "alertmanager.yml").write_text(config_text)
     port = port or free_port()

@@ -17,8 +17,8 @@ from typing import Annotated, Any, Literal
 import typer
 
 from paywatch.alertfeed import AlertFeed
-from paywatch.config import CardApiTarget, PaywatchConfig, PosHostTarget, Targets, load_config
-from paywatch.processes import ManagedProcess, prometheus_config, start_alertmanager, start_prometheus
+from paywatch.config import CardApiTarget, ConfigError, PaywatchConfig, PosHostTarget, Targets, load_config
+from paywatch.processes import ManagedProcess, ProcessError, prometheus_config, start_alertmanager, start_prometheus
 from probes.results import JourneyResult
 
 __all__ = ["SCRAPE_JOBS", "Stack", "StackPorts", "register", "run_stack"]
@@ -115,6 +115,7 @@ async def run_stack(
 
     ports = ports or StackPorts()
     config = _with_profile(config, profile)
+    workdir = workdir.resolve()
     workdir.mkdir(parents=True, exist_ok=True)
     event_log = workdir / "sandbox-events.jsonl"
     stop = asyncio.Event()
@@ -232,10 +233,14 @@ def register(app: typer.Typer) -> None:
 
         if profile not in ("fast", "production"):
             raise typer.BadParameter("profile must be fast or production", param_hint="--profile")
-        config = load_config(config_path)
-        with contextlib.suppress(KeyboardInterrupt):
+        try:
+            config = load_config(config_path)
             ports = StackPorts() if free_ports else StackPorts.defaults(config)
-            asyncio.run(_demo(config, profile, traffic, workdir, ports, run_demo))  # type: ignore[arg-type]
+            with contextlib.suppress(KeyboardInterrupt):
+                asyncio.run(_demo(config, profile, traffic, workdir, ports, run_demo))  # type: ignore[arg-type]
+        except (ConfigError, ProcessError, OSError) as exc:
+            typer.echo(f"paywatch demo: {exc}", err=True)
+            raise typer.Exit(1) from None
 
 
 async def _demo(

@@ -49,9 +49,10 @@ async def test_clean_stack_runs_every_journey_and_scrapes_every_job(tmp_path: Pa
 
 
 def test_demo_command_runs_until_interrupted(tmp_path: Path) -> None:
-    command = [sys.executable, "-m", "paywatch", "demo", "--free-ports", "--traffic", "5", "--workdir", str(tmp_path)]
+    # a relative --workdir, as `make demo` passes: every process must still find its files
+    command = [sys.executable, "-m", "paywatch", "demo", "--free-ports", "--traffic", "5", "--workdir", "demo"]
     env = {**os.environ, "COLUMNS": "200"}
-    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=env)
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=env, cwd=tmp_path)
     try:
         try:
             process.wait(timeout=6)
@@ -64,3 +65,13 @@ def test_demo_command_runs_until_interrupted(tmp_path: Path) -> None:
     text = output.decode(errors="replace")
     assert process.returncode == 0, text
     assert "synthetic journeys" in text and "Prometheus" in text
+    assert (tmp_path / "demo" / "prometheus" / "prometheus.yml").is_file()
+
+
+def test_demo_reports_a_bad_config_without_a_traceback(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("probe:\n  amount_minor: -5\n")
+    command = [sys.executable, "-m", "paywatch", "demo", "--config", str(bad), "--workdir", str(tmp_path / "w")]
+    result = subprocess.run(command, capture_output=True, text=True, timeout=60)
+    assert result.returncode == 1
+    assert "probe.amount_minor" in result.stderr and "Traceback" not in result.stderr
