@@ -101,6 +101,7 @@ class Reverser:
         self._due: dict[str, float] = {}
         self._wakeup = asyncio.Event()
         self._reported: Counter[tuple[str, str]] = Counter()
+        self._write_failing = False
 
     # -- bookkeeping -------------------------------------------------------------------------
 
@@ -237,7 +238,18 @@ class Reverser:
                 self._reported[key] = counts[key]
 
     def _persist(self) -> None:
-        self._file.write(_State(pending=list(self._pending.values())).model_dump_json(indent=1))
+        try:
+            self._file.write(_State(pending=list(self._pending.values())).model_dump_json(indent=1))
+        except OSError as exc:
+            # A full or read-only disk must not stop reversals: the records stay in memory, and
+            # the next change writes them all. Logged once per outage, not once per change.
+            if not self._write_failing:
+                log.error("cannot write %s (%s): pending reversals kept in memory only", self.path, exc.strerror)
+            self._write_failing = True
+            return
+        if self._write_failing:
+            log.warning("%s written again", self.path)
+            self._write_failing = False
 
     # -- reversing ---------------------------------------------------------------------------
 
@@ -365,7 +377,11 @@ class Reverser:
             now = time.monotonic()
             if now >= next_adoption:
                 next_adoption = now + adopt_every_s
-                self.adopt_orphans()
+                try:
+                    self.adopt_orphans()
+                except OSError as exc:
+                    # The state directory went away or turned unreadable: keep reversing what we hold.
+                    log.error("cannot adopt leftover pending reversals: %s", exc)
             ready = self._ready(now)
             if ready:
                 await asyncio.gather(*(self.attempt(rid, attempt_timeout_s) for rid in ready))

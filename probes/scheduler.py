@@ -14,7 +14,8 @@ from dataclasses import dataclass
 
 from opentelemetry.trace import TracerProvider
 
-from paywatch.config import JourneySpec, PaywatchConfig, Region
+from paywatch.config import ConfigError, JourneySpec, PaywatchConfig, Region
+from probes.http_client import CardApiClient
 from probes.journeys import Journey, build_journey, journey_regions
 from probes.results import JourneyResult, ResultSink
 from probes.reversals import Reverser
@@ -35,13 +36,19 @@ class Planned:
 def plan(config: PaywatchConfig, regions: Sequence[str] = (), journeys: Sequence[str] = ()) -> list[Planned]:
     """Every enabled journey (or those named) in every region it runs in (or those named).
 
-    Builds user journeys now, so a bad module fails at start with ``ConfigError``."""
+    Builds user journeys and checks the card API headers now, so a bad module or key fails at
+    start with ``ConfigError``."""
     out: list[Planned] = []
     for spec in config.journeys:
         if not spec.enabled or (journeys and spec.name not in journeys):
             continue
         steps = build_journey(spec)
         out.extend(Planned(spec, region, steps) for region in journey_regions(config, spec, regions))
+    for region in {p.region.name for p in out}:
+        try:
+            CardApiClient(config.targets.card_api, region)  # its headers are checked once, here
+        except ValueError as exc:
+            raise ConfigError(f"targets.card_api: {exc}") from None
     return out
 
 

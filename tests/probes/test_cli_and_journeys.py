@@ -14,11 +14,12 @@ import yaml
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+from pydantic import SecretStr
 from typer.testing import CliRunner
 
 from paywatch.cards import find_pans
 from paywatch.cli import build_app
-from paywatch.config import BUILTIN_JOURNEYS, ConfigError, JourneySpec, PaywatchConfig
+from paywatch.config import BUILTIN_JOURNEYS, CardApiTarget, ConfigError, JourneySpec, PaywatchConfig
 from probes import JourneyOutcome, plan, run_once
 from sandbox import RunningSandbox
 from tests.probes.conftest import STEP_TIMEOUT_S, Admin
@@ -142,3 +143,10 @@ async def test_spans_per_journey_and_step_carry_results_but_no_card_data(config:
     assert authorize.attributes is not None and authorize.attributes["response_code"] == "00"
     dumped = json.dumps([dict(s.attributes or {}) for s in spans])
     assert find_pans(dumped) == []
+
+
+def test_api_key_that_would_inject_a_header_fails_at_start(config: PaywatchConfig) -> None:
+    card_api = CardApiTarget(base_url="http://127.0.0.1:1", api_key=SecretStr("key\r\nX-Admin: yes"))
+    config = config.model_copy(update={"targets": config.targets.model_copy(update={"card_api": card_api})})
+    with pytest.raises(ConfigError, match=re.escape("targets.card_api")):
+        plan(config)

@@ -4,6 +4,7 @@ clears, also by a new process resuming the persisted state; the sandbox ends wit
 from __future__ import annotations
 
 import asyncio
+import errno
 import stat
 from typing import Any
 
@@ -12,6 +13,7 @@ import pytest
 from paywatch.cards import find_pans
 from paywatch.config import PaywatchConfig
 from probes import JourneyOutcome, JourneyResult, Reverser, run_once, run_probes
+from probes.state import StateFile
 from tests.probes.conftest import Admin
 
 ONLINE, POS = "virtual_card_online", "pos_purchase"
@@ -159,3 +161,26 @@ async def test_a_record_that_cannot_be_reversed_stays_pending_without_stopping_t
     [left] = reverser.pending()
     assert (left.region, left.last_reason) == ("atlantis", "other")
     assert (await admin.ledger())["open_holds_by_source"]["synthetic"] == 0
+
+
+async def test_a_state_file_that_cannot_be_written_stops_neither_journeys_nor_reversals(
+    config: PaywatchConfig, admin: Admin, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    def disk_full(self: StateFile, data: str) -> None:
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    await admin.inject(target="risk", effect="reset", channel="pos", region="west")
+    reverser = Reverser(config)
+    with monkeypatch.context() as patch:
+        patch.setattr(StateFile, "write", disk_full)
+        [lost] = await run_once(config, reverser=reverser, regions=["west"], journeys=[POS], drain_timeout_s=0)
+        assert (lost.failed_step.step if lost.failed_step else None, lost.reason.value) == (
+            "authorize_pos",
+            "connection_reset",
+        )
+        await admin.clear()
+        [clean] = await run_once(config, reverser=reverser, regions=["west"], journeys=[POS])
+        assert clean.outcome is JourneyOutcome.SUCCESS
+    assert reverser.pending() == []
+    assert (await admin.ledger())["open_holds_by_source"]["synthetic"] == 0
+    assert sum("cannot write" in r.getMessage() for r in caplog.records) == 1  # once per outage
