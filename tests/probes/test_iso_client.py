@@ -69,6 +69,7 @@ async def test_answer_is_classified(
         answer = await client.exchange(echo_message(TERMINAL))
     assert (answer.ok, answer.reason) == (ok, reason)
     assert "connect" in answer.phases
+    assert ("response" in answer.phases) is (reason is not Reason.CONNECTION_RESET)  # timed once it arrived
 
 
 def test_reversal_names_the_original_in_field_90() -> None:
