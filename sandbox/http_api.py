@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import Awaitable, Callable
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
 from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -18,7 +18,7 @@ from sandbox.admin_api import add_admin_routes
 from sandbox.decision import AuthRequest, DecisionEngine, Step
 from sandbox.faults import LOST_ANSWER_EFFECTS, ActiveFault, Channel, Effect, FaultRegistry, Target
 from sandbox.idempotency import IdempotencyConflict, IdempotencyStore, StoredAnswer, fingerprint
-from sandbox.ledger import AuthStatus, CardStatus
+from sandbox.ledger import Authorization, AuthStatus, Card, CardStatus
 from sandbox.openapi import openapi_document
 from sandbox.web_json import echo, error, json_error, read_json
 
@@ -61,6 +61,16 @@ async def _json_body(request: web.Request, model: type[_Body]) -> Any:
     except ValidationError as exc:
         fields = ", ".join(".".join(str(p) for p in e["loc"]) or "body" for e in exc.errors(include_input=False))
         raise json_error(web.HTTPBadRequest, "invalid_request", f"invalid or missing: {fields}") from None
+
+
+_Found = TypeVar("_Found")
+
+
+def _found(value: _Found | None, what: str) -> _Found:
+    """``value``, or the 404 ``{what}_not_found`` when the id in the path names nothing."""
+    if value is None:
+        raise json_error(web.HTTPNotFound, f"{what}_not_found", f"no such {what}")
+    return value
 
 
 class CardApi:
@@ -201,11 +211,8 @@ class CardApi:
             return error(422, "declined", "declined by the credit line", response_code=step.refused.spec.code)
         return error(502, "credit_line_unavailable", "the credit line did not answer")
 
-    def _card_or_404(self, request: web.Request) -> Any:
-        card = self.ledger.card(request.match_info["card_id"])
-        if card is None:
-            raise json_error(web.HTTPNotFound, "card_not_found", "no such card")
-        return card
+    def _card_or_404(self, request: web.Request) -> Card:
+        return _found(self.ledger.card(request.match_info["card_id"]), "card")
 
     async def activate(self, request: web.Request) -> web.Response:
         card = self._card_or_404(request)
@@ -270,11 +277,8 @@ class CardApi:
             }
         )
 
-    def _authorization_or_404(self, request: web.Request) -> Any:
-        authorization = self.ledger.authorization(request.match_info["authorization_id"])
-        if authorization is None:
-            raise json_error(web.HTTPNotFound, "authorization_not_found", "no such authorization")
-        return authorization
+    def _authorization_or_404(self, request: web.Request) -> Authorization:
+        return _found(self.ledger.authorization(request.match_info["authorization_id"]), "authorization")
 
     async def reverse(self, request: web.Request) -> web.Response:
         authorization = self._authorization_or_404(request)

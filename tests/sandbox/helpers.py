@@ -10,6 +10,7 @@ import aiohttp
 
 from paywatch.config import PaywatchConfig
 from paywatch.iso8583 import Message, decode, encode, read_frame, transmission_datetime, write_frame
+from sandbox.traffic import purchase_message
 
 PROBE_KEY = "sandbox-probe-key"
 
@@ -40,23 +41,15 @@ class Terminal:
 def authorization_message(config: PaywatchConfig, stan: str, *, region: int = 0, **overrides: str) -> Message:
     """A 0100 purchase of 100 fen with the region's POS card at its first terminal."""
     reg = config.regions[region]
-    field7 = transmission_datetime()
-    message = {
-        "t": "0100",
-        "2": reg.pos_card.pan.get_secret_value(),
-        "3": "000000",
-        "4": "000000000100",
-        "7": field7,
-        "11": stan,
-        "12": field7[4:],
-        "13": field7[:4],
-        "14": reg.pos_card.expiry.get_secret_value(),
-        "22": "051",
-        "25": "00",
-        "41": reg.terminals[0].id,
-        "42": reg.terminals[0].merchant_id,
-        "49": "156",
-    }
+    message = purchase_message(
+        reg.pos_card.pan.get_secret_value(),
+        reg.pos_card.expiry.get_secret_value(),
+        100,
+        terminal_id=reg.terminals[0].id,
+        merchant_id=reg.terminals[0].merchant_id,
+        stan=stan,
+        field7=transmission_datetime(),
+    )
     message.update(overrides)
     return message
 
