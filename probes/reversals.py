@@ -155,37 +155,26 @@ class Reverser:
         return len(state.pending)
 
     def track_online(self, journey: str, region: str, idempotency_key: str, body: dict[str, Any]) -> str:
-        return self._track(
-            PendingReversal(
-                id=uuid.uuid4().hex,
-                journey=journey,
-                region=region,
-                channel="online",
-                created_at=time.time(),
-                idempotency_key=idempotency_key,
-                replay_body=dict(body),
-            )
-        )
+        return self._track(journey, region, "online", idempotency_key=idempotency_key, replay_body=dict(body))
 
     def track_pos(self, journey: str, region: str, request: dict[str, str], settle_s: float) -> str:
         return self._track(
-            PendingReversal(
-                id=uuid.uuid4().hex,
-                journey=journey,
-                region=region,
-                channel="pos",
-                created_at=time.time(),
-                terminal_id=request["41"],
-                merchant_id=request["42"],
-                amount=int(request["4"]),
-                currency=request["49"],
-                stan=request["11"],
-                field7=request["7"],
-                settle_until=time.time() + settle_s,
-            )
+            journey,
+            region,
+            "pos",
+            terminal_id=request["41"],
+            merchant_id=request["42"],
+            amount=int(request["4"]),
+            currency=request["49"],
+            stan=request["11"],
+            field7=request["7"],
+            settle_until=time.time() + settle_s,
         )
 
-    def _track(self, record: PendingReversal) -> str:
+    def _track(self, journey: str, region: str, channel: Literal["online", "pos"], **fields: Any) -> str:
+        record = PendingReversal(
+            id=uuid.uuid4().hex, journey=journey, region=region, channel=channel, created_at=time.time(), **fields
+        )
         self._pending[record.id] = record
         self._owned.add(record.id)
         self._changed()

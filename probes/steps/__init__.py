@@ -4,7 +4,7 @@ from probes.steps.activate_card import ActivateCard
 from probes.steps.authorize_online import AuthorizeOnline
 from probes.steps.authorize_pos import AuthorizePos
 from probes.steps.balance_pos import BalanceBefore, VerifyBalance
-from probes.steps.base import Step, check_failed, from_http, from_iso, passed
+from probes.steps.base import Step, check_failed, expect_status, from_answer, from_http, from_iso, passed
 from probes.steps.check_funding import CheckFunding
 from probes.steps.close_card import CloseCard
 from probes.steps.echo import Echo
@@ -28,6 +28,8 @@ __all__ = [
     "VerifyBalance",
     "VerifyCreditLine",
     "check_failed",
+    "expect_status",
+    "from_answer",
     "from_http",
     "from_iso",
     "passed",

@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 
 from probes.models import ActivatedCard, IssuedCard
 from probes.results import StepResult
-from probes.steps.base import check_failed, from_http, passed
+from probes.steps.base import expect_status
 
 if TYPE_CHECKING:
     from probes.context import JourneyContext
@@ -20,8 +20,4 @@ class ActivateCard:
     async def run(self, ctx: JourneyContext) -> StepResult:
         card: IssuedCard = ctx.require("card")
         answer = await ctx.http.call("POST", f"/v1/cards/{card.card_id}/activate", ActivatedCard, json={})
-        if answer.body is None:
-            return from_http(self.name, answer)
-        if answer.body.status != "active":
-            return check_failed(self.name, f"card status is {answer.body.status!r} after activation", answer.phases)
-        return passed(self.name, answer.phases)
+        return expect_status(self.name, answer, "active", "after activation")

@@ -17,10 +17,17 @@ if TYPE_CHECKING:
 __all__ = ["BalanceBefore", "VerifyBalance"]
 
 
-async def _inquire(ctx: JourneyContext) -> IsoAnswer:
+async def _available(ctx: JourneyContext, name: str) -> tuple[int, IsoAnswer] | StepResult:
+    """The available amount of the region's POS card (field 54), or the step's failure."""
     card = ctx.region.pos_card
     request = balance_message(ctx.terminal, card.pan.get_secret_value(), card.expiry.get_secret_value(), ctx.currency)
-    return await ctx.iso.exchange(request)
+    answer = await ctx.iso.exchange(request)
+    if not answer.ok or answer.message is None:
+        return from_iso(name, answer)
+    available = parse_available(answer.message.get("54"))
+    if available is None:
+        return check_failed(name, "balance answer without a usable field 54", answer.phases)
+    return available, answer
 
 
 class BalanceBefore:
@@ -29,12 +36,10 @@ class BalanceBefore:
     name = "balance_before"
 
     async def run(self, ctx: JourneyContext) -> StepResult:
-        answer = await _inquire(ctx)
-        if not answer.ok or answer.message is None:
-            return from_iso(self.name, answer)
-        available = parse_available(answer.message.get("54"))
-        if available is None:
-            return check_failed(self.name, "balance answer without a usable field 54", answer.phases)
+        inquiry = await _available(ctx, self.name)
+        if isinstance(inquiry, StepResult):
+            return inquiry
+        available, answer = inquiry
         ctx.values["pos_available_before"] = available
         return passed(self.name, answer.phases, response_code=answer.response_code)
 
@@ -44,12 +49,10 @@ class VerifyBalance:
 
     async def run(self, ctx: JourneyContext) -> StepResult:
         before: int = ctx.require("pos_available_before")
-        answer = await _inquire(ctx)
-        if not answer.ok or answer.message is None:
-            return from_iso(self.name, answer)
-        available = parse_available(answer.message.get("54"))
-        if available is None:
-            return check_failed(self.name, "balance answer without a usable field 54", answer.phases)
+        inquiry = await _available(ctx, self.name)
+        if isinstance(inquiry, StepResult):
+            return inquiry
+        available, answer = inquiry
         # ">=": a reversal left pending by an earlier run may complete meanwhile and add to it.
         if available < before:
             return check_failed(self.name, f"available amount not restored: {before - available} minor units held")

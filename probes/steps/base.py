@@ -16,7 +16,16 @@ from probes.results import AuthorizationRecord, StepResult
 if TYPE_CHECKING:
     from probes.context import JourneyContext
 
-__all__ = ["Step", "authorization_record", "check_failed", "from_http", "from_iso", "passed"]
+__all__ = [
+    "Step",
+    "authorization_record",
+    "check_failed",
+    "expect_status",
+    "from_answer",
+    "from_http",
+    "from_iso",
+    "passed",
+]
 
 
 @runtime_checkable
@@ -34,7 +43,8 @@ def check_failed(name: str, detail: str, phases: dict[str, float] | None = None)
     return StepResult(step=name, ok=False, reason=Reason.CHECK_FAILED, phases=phases or {}, detail=detail)
 
 
-def from_http(name: str, answer: HttpAnswer[Any]) -> StepResult:
+def from_answer(name: str, answer: HttpAnswer[Any] | IsoAnswer) -> StepResult:
+    """The step result of a client answer as it came (either client: their answers share these fields)."""
     return StepResult(
         step=name,
         ok=answer.ok,
@@ -45,15 +55,18 @@ def from_http(name: str, answer: HttpAnswer[Any]) -> StepResult:
     )
 
 
-def from_iso(name: str, answer: IsoAnswer) -> StepResult:
-    return StepResult(
-        step=name,
-        ok=answer.ok,
-        reason=answer.reason,
-        response_code=answer.response_code,
-        phases=answer.phases,
-        detail=answer.detail,
-    )
+from_http = from_answer
+from_iso = from_answer
+
+
+def expect_status(name: str, answer: HttpAnswer[Any], expected: str, after: str) -> StepResult:
+    """Passed when the answer's body has ``status == expected``; else the failure or ``check_failed``."""
+    if answer.body is None:
+        return from_answer(name, answer)
+    status = getattr(answer.body, "status", None)
+    if status != expected:
+        return check_failed(name, f"{after}: status is {status!r}, not {expected!r}", answer.phases)
+    return passed(name, answer.phases)
 
 
 def authorization_record(channel: str, reason: Reason, duration_s: float, code: str | None) -> AuthorizationRecord:

@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 
 from probes.models import ClosedCard, IssuedCard
 from probes.results import StepResult
-from probes.steps.base import check_failed, from_http, passed
+from probes.steps.base import expect_status
 
 if TYPE_CHECKING:
     from probes.context import JourneyContext
@@ -20,8 +20,4 @@ class CloseCard:
     async def run(self, ctx: JourneyContext) -> StepResult:
         card: IssuedCard = ctx.require("card")
         answer = await ctx.http.call("DELETE", f"/v1/cards/{card.card_id}", ClosedCard)
-        if answer.body is None:
-            return from_http(self.name, answer)
-        if answer.body.status != "closed":
-            return check_failed(self.name, f"card status is {answer.body.status!r} after closing")
-        return passed(self.name, answer.phases)
+        return expect_status(self.name, answer, "closed", "after closing")

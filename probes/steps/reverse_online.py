@@ -1,11 +1,11 @@
-"""Step ``reverse_online``: reverse the online authorization of this run, over its connection."""
+"""Step ``reverse_online``: reverse the online authorization of this run."""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
 from probes.results import StepResult
-from probes.steps.base import check_failed, from_http, passed
+from probes.steps.base import expect_status, passed
 
 if TYPE_CHECKING:
     from probes.context import JourneyContext
@@ -21,8 +21,4 @@ class ReverseOnline:
         answer = await ctx.reverser.reverse_online(record_id, ctx.http)
         if answer is None:
             return passed(self.name)
-        if answer.body is None:
-            return from_http(self.name, answer)
-        if answer.body.status != "reversed":
-            return check_failed(self.name, f"authorization status is {answer.body.status!r} after reversal")
-        return passed(self.name, answer.phases)
+        return expect_status(self.name, answer, "reversed", "after reversal")
