@@ -239,6 +239,10 @@ class CardApiClient:
             transport.write(request)
         except BaseException:
             transport.abort()
+            if exchange.done.done() and not exchange.done.cancelled():
+                exchange.done.exception()  # the failure raised here is the one reported
+            else:
+                exchange.done.cancel()
             raise
         # Whatever ends the exchange (answer, failure, the caller's timeout cancelling it) closes it.
         exchange.done.add_done_callback(lambda _: transport.close())
