@@ -75,13 +75,26 @@ def frame(body: bytes) -> bytes:
     return struct.pack(">H", len(body)) + body
 
 
-async def read_frame(reader: asyncio.StreamReader) -> bytes | None:
-    """The next frame body, or ``None`` on a clean end of stream before a new frame."""
+async def read_frame(reader: asyncio.StreamReader, frame_timeout: float | None = None) -> bytes | None:
+    """The next frame body, or ``None`` on a clean end of stream before a new frame.
+
+    Waiting for a frame to begin has no limit; once its first byte is in, ``frame_timeout`` seconds bound
+    the rest, so a sender stalled inside a frame gets ``FrameError`` instead of holding the reader."""
     try:
-        header = await reader.readexactly(2)
-    except asyncio.IncompleteReadError as exc:
-        if not exc.partial:
-            return None
+        first = await reader.readexactly(1)
+    except asyncio.IncompleteReadError:
+        return None
+    try:
+        async with asyncio.timeout(frame_timeout):
+            return await _rest_of_frame(reader, first)
+    except TimeoutError:
+        raise FrameError(f"frame not complete {frame_timeout:g} s after its first byte") from None
+
+
+async def _rest_of_frame(reader: asyncio.StreamReader, first: bytes) -> bytes:
+    try:
+        header = first + await reader.readexactly(1)
+    except asyncio.IncompleteReadError:
         raise FrameError("connection closed inside a length prefix") from None
     (length,) = struct.unpack(">H", header)
     if length == 0 or length > MAX_FRAME:

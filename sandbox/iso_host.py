@@ -15,11 +15,13 @@ from paywatch.iso8583 import CodecError, FrameError, Message, decode, encode, re
 from sandbox.decision import AuthRequest, DecisionEngine
 from sandbox.faults import LOST_ANSWER_EFFECTS, ActiveFault, Channel, Effect, FaultRegistry, Target
 
-__all__ = ["BALANCE_PROCESSING_CODE", "MALFORMED_FRAME", "IsoHost", "additional_amount"]
+__all__ = ["BALANCE_PROCESSING_CODE", "FRAME_TIMEOUT_S", "MALFORMED_FRAME", "IsoHost", "additional_amount"]
 
 BALANCE_PROCESSING_CODE = "310000"
 MALFORMED_FRAME = b"0110ZZZZ-not-an-iso-8583-message"
 """Body sent for a ``malformed`` fault: the MTI reads, the bitmap does not."""
+FRAME_TIMEOUT_S = 10.0
+"""A frame must be complete this long after its first byte; a terminal stalled inside one is disconnected."""
 _REQUEST_MTIS = ("0100", "0400", "0800")
 _AUTH_REQUIRED = ("2", "3", "4", "11", "14", "41", "42", "49")
 _AUTH_ECHO = ("3", "4", "7", "11", "41", "42", "49")
@@ -48,6 +50,7 @@ class IsoHost:
         self._server: asyncio.Server | None = None
         self._connections: set[asyncio.Task[None]] = set()
         self.address: tuple[str, int] = ("", 0)
+        self.frame_timeout_s = FRAME_TIMEOUT_S
 
     async def start(self, host: str, port: int) -> tuple[str, int]:
         self._server = await asyncio.start_server(self._serve, host, port, backlog=1024)
@@ -77,7 +80,8 @@ class IsoHost:
         try:
             while True:
                 try:
-                    body = await read_frame(reader)
+                    # idle terminals may wait as long as they like; a begun frame may not
+                    body = await read_frame(reader, self.frame_timeout_s)
                 except (FrameError, ConnectionError):
                     break  # a length prefix we cannot trust: nothing after it can be framed either
                 if body is None:

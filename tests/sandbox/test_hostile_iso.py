@@ -107,3 +107,25 @@ async def test_a_card_number_in_field_42_stays_out_of_the_event_log(
     logged = sandbox.event_log.read_text()
     assert '"response_code": "03"' in logged
     assert find_pans(logged) == []
+
+
+async def test_a_terminal_stalled_inside_a_frame_is_disconnected_an_idle_one_is_not(
+    sandbox: RunningSandbox, config: PaywatchConfig
+) -> None:
+    host = sandbox.pos_host
+    assert host is not None
+    host.frame_timeout_s = 0.2
+    frame = encode(authorization_message(config, "000003"))
+    stalled_reader, stalled = await asyncio.open_connection(sandbox.iso_host, sandbox.iso_port)
+    idle_reader, idle = await asyncio.open_connection(sandbox.iso_host, sandbox.iso_port)
+    try:
+        stalled.write(struct.pack(">H", len(frame)) + frame[:10])  # and nothing more
+        await stalled.drain()
+        assert await asyncio.wait_for(stalled_reader.read(), 5) == b""  # closed by the host
+        terminal = Terminal(idle_reader, idle)  # silent all along, still served
+        answer = await terminal.send(authorization_message(config, terminal.stan()))
+        assert answer is not None and answer["39"] == "00"
+    finally:
+        stalled.close()
+        idle.close()
+    assert sandbox.ledger.summary()["authorizations"] == 1
