@@ -13,6 +13,8 @@ from aiohttp import web
 from prometheus_client import CollectorRegistry
 from prometheus_client.exposition import choose_encoder
 
+from paywatch.webserver import SafeAppRunner
+
 __all__ = ["HealthCheck", "MetricsServer", "metrics_app", "serve_metrics"]
 
 HealthCheck = Callable[[], tuple[bool, str]]
@@ -57,7 +59,7 @@ async def serve_metrics(
     registry: CollectorRegistry, host: str = "127.0.0.1", port: int = 0, health: HealthCheck | None = None
 ) -> AsyncIterator[MetricsServer]:
     """Serve ``registry`` on ``host:port`` (port 0 picks a free one) until the block exits."""
-    runner = web.AppRunner(metrics_app(registry, health), access_log=None)
+    runner = SafeAppRunner(metrics_app(registry, health), access_log=None)
     await runner.setup()
     try:
         site = web.TCPSite(runner, host, port)

@@ -16,6 +16,7 @@ from aiohttp import web
 
 from paywatch import environment
 from paywatch.config import PaywatchConfig
+from paywatch.webserver import SafeAppRunner
 from sandbox.decision import DecisionEngine
 from sandbox.eventlog import EventLog
 from sandbox.faults import FaultRegistry
@@ -81,7 +82,7 @@ async def start_sandbox(
     shutdown = asyncio.Event()
     api_keys = frozenset(k.get_secret_value() for k in settings.api_keys)
     app = build_app(engine, faults, api_keys, shutdown, regions)
-    runner = web.AppRunner(app, access_log=None, handle_signals=False, shutdown_timeout=2.0)
+    runner = SafeAppRunner(app, access_log=None, handle_signals=False, shutdown_timeout=2.0)
     iso = IsoHost(engine, faults, terminals)
     traffic: TrafficGenerator | None = None
     try:

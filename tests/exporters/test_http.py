@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
+import logging
+
 import aiohttp
 import pytest
 from prometheus_client import CollectorRegistry
@@ -9,9 +12,12 @@ from prometheus_client import CollectorRegistry
 from exporters import ProbeTelemetry, serve_metrics
 from exporters.authlog import DEFAULT_ADDRESS
 from exporters.http import HealthCheck
+from paywatch.cards import find_pans
 from paywatch.config import default_config
 
 from .helpers import TRACE_ID, journey
+
+PAN = b"4111111111111111"
 
 OPENMETRICS = "application/openmetrics-text; version=1.0.0,text/plain;version=0.0.4;q=0.5,*/*;q=0.1"
 
@@ -67,3 +73,16 @@ async def test_healthz(health: HealthCheck | None, status: int, body_status: str
     ):
         payload = await resp.json()
     assert (resp.status, payload["status"]) == (status, body_status)
+
+
+async def test_unparseable_scrape_request_repeats_no_card_number(caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.DEBUG)
+    async with serve_metrics(CollectorRegistry()) as server:
+        reader, writer = await asyncio.open_connection(server.host, server.port)
+        writer.write(b"GET /metrics?" + PAN + b"\x00 HTTP/1.1\r\nHost: x\r\n\r\n")
+        await writer.drain()
+        answer = await asyncio.wait_for(reader.read(), 5)
+        writer.close()
+    assert answer.startswith(b"HTTP/1.0 400") or answer.startswith(b"HTTP/1.1 400")
+    assert b'"bad_request"' in answer
+    assert find_pans(answer.decode("latin-1")) == [] and find_pans(caplog.text) == []

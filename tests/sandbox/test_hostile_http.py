@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 
@@ -121,3 +122,37 @@ async def test_hostile_requests_log_no_server_error_and_no_card_number(
             assert resp.status < 500
     assert [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR] == []
     assert find_pans(caplog.text) == []
+
+
+UNPARSEABLE = [
+    pytest.param(PAN.encode() + b" / HTTP/1.1\r\nHost: x\r\n\r\n", id="pan-as-method"),
+    pytest.param(b"GET /" + PAN.encode() + b"\x00 HTTP/1.1\r\nHost: x\r\n\r\n", id="pan-in-bad-path"),
+    pytest.param(b"GET / HTTP/1.1\r\nHost: x\r\nBad Header " + PAN.encode() + b"\r\n\r\n", id="pan-in-bad-header"),
+    pytest.param(b"GET / HTTP/" + PAN.encode() + b"\r\n\r\n", id="pan-as-version"),
+]
+
+
+async def raw_exchange(host: str, port: int, request: bytes) -> bytes:
+    """One raw request on its own connection; the whole answer (the server closes after a parse error)."""
+    reader, writer = await asyncio.open_connection(host, port)
+    try:
+        writer.write(request)
+        await writer.drain()
+        return await asyncio.wait_for(reader.read(), 5)
+    finally:
+        writer.close()
+
+
+@pytest.mark.parametrize("request_bytes", UNPARSEABLE)
+async def test_unparseable_request_is_a_json_400_that_repeats_no_card_number(
+    sandbox: RunningSandbox, caplog: pytest.LogCaptureFixture, request_bytes: bytes
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    host, port = sandbox.http_url.removeprefix("http://").rsplit(":", 1)
+    answer = await raw_exchange(host, int(port), request_bytes)
+    head, _, body = answer.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.0 400") or head.startswith(b"HTTP/1.1 400")
+    assert json.loads(body)["error"] == "bad_request"
+    assert find_pans(answer.decode("latin-1")) == [] and find_pans(caplog.text) == []
+    assert "411111******1111" in caplog.text  # logged, masked
+    assert [r for r in caplog.records if r.levelno >= logging.ERROR] == []
