@@ -29,7 +29,7 @@ def fingerprint(method: str, path: str, body: bytes) -> str:
     """A digest of the request; JSON bodies are compared by value, not by spacing or key order."""
     try:
         canonical = json.dumps(json.loads(body), sort_keys=True, separators=(",", ":")).encode()
-    except ValueError:
+    except (ValueError, RecursionError):  # not JSON (or nested past the parser's stack): compared as bytes
         canonical = body
     return hashlib.sha256(method.encode() + b" " + path.encode() + b"\n" + canonical).hexdigest()
 

@@ -46,6 +46,12 @@ async def test_bad_bodies_get_a_json_4xx(
         assert (await resp.json())["faults"] == []  # nothing half-applied
 
 
+async def test_deeply_nested_body_with_an_idempotency_key_is_a_400(http: aiohttp.ClientSession) -> None:
+    async with http.post("/v1/cards", data=DEEP, headers={"Idempotency-Key": "deep-1"}) as resp:
+        assert resp.status == 400
+        assert (await resp.json())["error"] == "invalid_json"
+
+
 @pytest.mark.parametrize(
     "amount",
     [pytest.param(True, id="bool"), pytest.param("100", id="text"), pytest.param(1.5, id="fraction")],
