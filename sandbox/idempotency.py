@@ -39,9 +39,6 @@ class IdempotencyStore:
         self._capacity = capacity
         self._entries: dict[tuple[str, str], tuple[str, asyncio.Future[StoredAnswer]]] = {}
 
-    def __len__(self) -> int:
-        return len(self._entries)
-
     async def run(
         self, scope: str, key: str, digest: str, produce: Callable[[], Awaitable[StoredAnswer]]
     ) -> StoredAnswer:
