@@ -13,16 +13,23 @@ import yaml
 from alerts.spec import AlertSpec, format_duration
 
 __all__ = [
+    "AUTHLOG_JOB",
     "DASHBOARDS",
+    "PROBE_JOB",
     "Rule",
     "Scale",
     "alert",
     "dump_rule_file",
+    "ran_a_whole_window",
     "record",
     "with_links",
 ]
 
 Rule = dict[str, Any]
+
+PROBE_JOB = "paywatch-probe"
+AUTHLOG_JOB = "paywatch-authlog"
+"""Scrape jobs (paywatch.stack.SCRAPE_JOBS): alerts computed from one carry ``exporter=<job>``."""
 
 DASHBOARDS = {
     "overview": "paywatch-overview",
@@ -42,10 +49,22 @@ class Scale:
     def __call__(self, seconds: int) -> str:
         return format_duration(seconds * self.time_scale)
 
+    def rate(self, per_second: float) -> str:
+        """A production events-per-second floor in this profile. A low-traffic guard means a count of events in a
+        window; windows shrink by ``time_scale``, so the same count is a rate ``1 / time_scale`` higher."""
+        return f"{per_second / self.time_scale:.4g}"
+
     @staticmethod
     def name(seconds: int) -> str:
         """The production name of a window: recording rule names and labels keep it in every profile."""
         return format_duration(seconds)
+
+
+def ran_a_whole_window(scale: Scale, journeys: str, window: int = 300) -> str:
+    """(journey, region) pairs whose probe was already running ``window`` seconds ago (the run counters exist
+    from the agent's first scrape). Judging a region only on a full window keeps its first one or two runs
+    after a start, slow on a busy machine, from being the whole ratio."""
+    return f'group by (journey, region) (paywatch_probe_runs_total{{journey=~"{journeys}"}} offset {scale(window)})'
 
 
 def record(name: str, expr: str, **labels: str) -> Rule:

@@ -1,17 +1,15 @@
-"""The alerts that are not SLO burn rates: journeys, channels, issuance, binding, reasons, latency,
-telemetry health, holds and the Watchdog, plus the convenience recording rules they and dashboards read."""
+"""The alerts that are not SLO burn rates: journeys, channels, issuance, binding, reasons, latency and the
+two views disagreeing, plus the convenience recording rules they and dashboards read (health in alerts.health)."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from alerts.building import Rule, Scale, alert, record
+from alerts.building import AUTHLOG_JOB, PROBE_JOB, Rule, Scale, alert, ran_a_whole_window, record
+from alerts.health import health_rules, synthetic_holds
 from alerts.spec import AlertSpec
 
 __all__ = ["catalog_groups"]
-
-_PROBE = "paywatch-probe"
-_AUTHLOG = "paywatch-authlog"
 
 
 def _per_source(family: str, window: str, spec: AlertSpec) -> str:
@@ -59,8 +57,11 @@ def _journeys(spec: AlertSpec, scale: Scale) -> list[Rule]:
     t = spec.thresholds.journey
     rules: list[Rule] = []
     for journey, channel in spec.journeys.items():
-        failing = f'(1 - paywatch:probe_success:ratio_rate5m{{journey="{journey}"}}) >= {t.failure_ratio:g}'
-        labels = {"journey": journey, "channel": channel, "exporter": _PROBE}
+        failing = (
+            f'(1 - paywatch:probe_success:ratio_rate5m{{journey="{journey}"}}) >= {t.failure_ratio:g}\n'
+            f"  and on (journey, region) {ran_a_whole_window(scale, journey)}"
+        )
+        labels = {"journey": journey, "channel": channel, "exporter": PROBE_JOB}
         rules.append(
             alert(
                 "PaywatchProbeJourneyFailing",
@@ -105,7 +106,7 @@ max by (channel) (
     {by} (paywatch:authorizations:rate5m)
   ) >= {t.failure_ratio:g}
   and on (source, channel)
-  {by} (paywatch:authorizations:rate5m) >= {t.min_event_rate:g}
+  {by} (paywatch:authorizations:rate5m) >= {scale.rate(t.min_event_rate)}
 )
 """
     return alert(
@@ -144,13 +145,15 @@ sum(rate(paywatch_probe_failures_total{{journey=~"{t.journeys}",step=~"{t.steps}
 /
 sum(rate(paywatch_probe_runs_total{{journey=~"{t.journeys}"}}[{w}]))
 >= {t.failure_ratio:g}
+and on ()
+count({ran_a_whole_window(scale, t.journeys)})
 """
         out.append(
             alert(
                 name,
                 expr,
                 for_=scale(t.for_),
-                labels={"severity": "page", "channel": "online", "exporter": _PROBE},
+                labels={"severity": "page", "channel": "online", "exporter": PROBE_JOB},
                 summary=f"Synthetic probes fail at {what}",
                 description=(
                     f"{{{{ $value | humanizePercentage }}}} of the probe runs failed at {what} over the last {w} "
@@ -171,13 +174,13 @@ sum by (source, channel, reason) (paywatch:authorizations:rate5m{{source="produc
 {every}
 >= {t.share:g}
 and on (source, channel)
-{every} >= {t.min_event_rate:g}
+{every} >= {scale.rate(t.min_event_rate)}
 """
     return alert(
         "PaywatchFailureReasonSpike",
         expr,
         for_=scale(t.for_),
-        labels={"severity": "ticket", "exporter": _AUTHLOG},
+        labels={"severity": "ticket", "exporter": AUTHLOG_JOB},
         summary="{{ $labels.reason }} on {{ $value | humanizePercentage }} of production {{ $labels.channel }} traffic",
         description=(
             "One technical reason, {{ $labels.reason }}, accounts for {{ $value | humanizePercentage }} of production "
@@ -192,8 +195,8 @@ def _p99(spec: AlertSpec, scale: Scale) -> list[Rule]:
     t = spec.thresholds.p99_latency
     out: list[Rule] = []
     for source, limit, job in (
-        ("production", t.production_seconds, _AUTHLOG),
-        ("synthetic", t.synthetic_seconds, _PROBE),
+        ("production", t.production_seconds, AUTHLOG_JOB),
+        ("synthetic", t.synthetic_seconds, PROBE_JOB),
     ):
         out.append(
             alert(
@@ -239,106 +242,6 @@ abs(
     )
 
 
-def _telemetry(spec: AlertSpec, scale: Scale) -> list[Rule]:
-    t = spec.thresholds
-    out: list[Rule] = []
-    for job in (_PROBE, _AUTHLOG):
-        out.append(
-            alert(
-                "PaywatchTelemetryDown",
-                f'up{{job="{job}"}} == 0 or absent(up{{job="{job}"}})',
-                for_=scale(t.telemetry.for_),
-                labels={"severity": "page", "job": job},
-                summary=f"Prometheus cannot scrape {job}",
-                description=(
-                    f"The {job} scrape target is down or missing for {scale(t.telemetry.for_)}. Every alert built on "
-                    f"it is blind (and muted) until it is back: payments are unwatched."
-                ),
-                dashboard="probes" if job == _PROBE else "overview",
-            )
-        )
-    out.append(
-        alert(
-            "PaywatchProbeNoRecentSuccess",
-            f"time() - paywatch_probe_last_success_timestamp_seconds > {t.stale.no_success_for * scale.time_scale:g}",
-            for_=scale(t.stale.for_),
-            labels={"severity": "ticket", "exporter": _PROBE},
-            summary="No successful {{ $labels.journey }} run in {{ $labels.region }} for "
-            "{{ $value | humanizeDuration }}",
-            description=(
-                "The last successful {{ $labels.journey }} probe run in {{ $labels.region }} ended "
-                "{{ $value | humanizeDuration }} ago (limit "
-                f"{scale(t.stale.no_success_for)}): the journey has been broken there for a long time."
-            ),
-            dashboard="probes",
-        )
-    )
-    out.append(
-        alert(
-            "PaywatchProbeRunsStalled",
-            f"time() - paywatch_probe_last_run_timestamp_seconds > {t.stale.no_run_for * scale.time_scale:g}",
-            for_=scale(t.stale.for_),
-            labels={"severity": "ticket", "exporter": _PROBE},
-            summary="{{ $labels.journey }} probes in {{ $labels.region }} stopped running",
-            description=(
-                "No {{ $labels.journey }} run in {{ $labels.region }} has ended for {{ $value | humanizeDuration }} "
-                f"(limit {scale(t.stale.no_run_for)}) although the probe agent answers scrapes: its scheduler is "
-                "stuck, so the synthetic view of this region is frozen."
-            ),
-            dashboard="probes",
-        )
-    )
-    out.append(
-        alert(
-            "PaywatchAuthLogStalled",
-            "time() - paywatch_authlog_newest_event_timestamp_seconds "
-            f"> {t.stale.log_silent_for * scale.time_scale:g}\n"
-            "and paywatch_authlog_newest_event_timestamp_seconds > 0",
-            for_=scale(t.stale.for_),
-            labels={"severity": "ticket", "exporter": _AUTHLOG},
-            summary="The authorization log has been silent for {{ $value | humanizeDuration }}",
-            description=(
-                "The newest production authorization the authlog exporter has read is {{ $value | humanizeDuration }} "
-                f"old (limit {scale(t.stale.log_silent_for)}). Either no one is paying (an outage upstream of the "
-                "log) or the log pipeline stopped: production SLOs are blind."
-            ),
-            dashboard="overview",
-        )
-    )
-    return out
-
-
-def _holds(spec: AlertSpec, scale: Scale) -> Rule:
-    return alert(
-        "PaywatchSyntheticHoldsOpen",
-        "max by (journey, region) (paywatch_probe_open_holds) > 0",
-        for_=scale(spec.thresholds.holds.for_),
-        labels={"severity": "ticket", "exporter": _PROBE},
-        summary="{{ $value }} synthetic holds left unreversed by {{ $labels.journey }} in {{ $labels.region }}",
-        description=(
-            "{{ $value }} synthetic authorizations approved by the {{ $labels.journey }} probe in {{ $labels.region }} "
-            f"have not been reversed for {scale(spec.thresholds.holds.for_)}. They hold money on the test credit line "
-            "and, at a real acquirer, show up in settlement."
-        ),
-        dashboard="probes",
-    )
-
-
-def _watchdog() -> Rule:
-    return alert(
-        "Watchdog",
-        "vector(1)",
-        for_=None,
-        labels={"severity": "none"},
-        summary="Always firing: proves the alerting pipeline works end to end",
-        description=(
-            "Fires all the time and is sent to a dead man's switch. When the switch stops hearing it, Prometheus, "
-            "the rules or Alertmanager are broken and no other alert would reach anyone."
-        ),
-        dashboard="overview",
-    )
-
-
 def catalog_groups(spec: AlertSpec, scale: Scale) -> list[dict[str, Any]]:
     return [
         {"name": "paywatch-recording", "rules": _recording(spec, scale)},
@@ -351,8 +254,8 @@ def catalog_groups(spec: AlertSpec, scale: Scale) -> list[dict[str, Any]]:
                 _reason_spike(spec, scale),
                 *_p99(spec, scale),
                 _disagreement(spec, scale),
-                _holds(spec, scale),
+                synthetic_holds(spec, scale),
             ],
         },
-        {"name": "paywatch-telemetry", "rules": [*_telemetry(spec, scale), _watchdog()]},
+        {"name": "paywatch-telemetry", "rules": health_rules(spec, scale)},
     ]

@@ -96,11 +96,14 @@ def _burn_alert(spec: AlertSpec, slo: Slo, window: BurnWindow, scale: Scale) -> 
     long_name, short_name = scale.name(window.long), scale.name(window.short)
     threshold = f"{window.factor * slo.error_budget:.6g}"
     match = f'{{slo="{slo.slo}",source="{slo.source}"}}'
+    # The guard on both windows: rate() divides by the whole window, so a long window holding only the
+    # seconds since a start reads as low traffic and stays silent until it has seen enough events.
+    floor = scale.rate(slo.min_event_rate)
     expr = (
         f"slo:sli_error:ratio_rate{long_name}{match} > {threshold}\n"
         f"and {_ON}\nslo:sli_error:ratio_rate{short_name}{match} > {threshold}\n"
-        f"and {_ON}\nslo:events:rate{long_name}{match} >= {slo.min_event_rate:g}\n"
-        f"and {_ON}\nslo:events:rate{short_name}{match} >= {slo.min_event_rate:g}\n"
+        f"and {_ON}\nslo:events:rate{long_name}{match} >= {floor}\n"
+        f"and {_ON}\nslo:events:rate{short_name}{match} >= {floor}\n"
     )
     days_left = 30 / window.factor
     what = "failed technically" if slo.slo == "availability" else f"took longer than {slo.threshold_seconds:g} s"

@@ -147,6 +147,8 @@ class Disagreement(Frozen):
 
 class Telemetry(Frozen):
     for_: Annotated[Seconds, Field(alias="for")]
+    absent_for: Seconds
+    """How long a scrape job may have no ``up`` series at all: longer than Prometheus's own start-up."""
 
 
 class Stale(Frozen):

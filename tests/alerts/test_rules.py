@@ -13,6 +13,7 @@ from typer.testing import CliRunner
 
 from alerts import RULES_DIR, alert_rules, rule_files
 from alerts.cli import generated_files
+from alerts.spec import parse_duration
 from paywatch.cli import build_app
 from paywatch.config import PROFILES
 from tests.alerts.tools import run_tool
@@ -116,3 +117,27 @@ def test_every_alert_has_summary_description_runbook_and_dashboard() -> None:
             r"/d/paywatch-(overview|channels|probes|prod-vs-synthetic)$", str(annotations["dashboard_url"])
         )
         assert rule["labels"]["severity"] in {"page", "ticket", "none"}
+
+
+PROMETHEUS_START_UP_S = 11
+"""Prometheus hands targets to its scrapers on a fixed 5 s tick: measured here, up{} appears ~6 s after
+start, and can take two ticks. No rule may page on a missing series before that, in any profile."""
+
+
+@pytest.mark.parametrize("profile", sorted(PROFILES))
+def test_absent_rules_wait_out_prometheus_start_up(profile: str) -> None:
+    absent = [r for r in alert_rules(PROFILES[profile]) if "absent(" in str(r["expr"])]
+    assert absent, "no absent() rule found"
+    for rule in absent:
+        assert parse_duration(str(rule["for"])) >= 2 * PROMETHEUS_START_UP_S, rule["alert"]
+
+
+def test_fast_profile_guards_keep_the_production_event_counts() -> None:
+    """The low-traffic guard is a count of events per window: 0.1/s in production's 5m window is 30 events,
+    and the fast profile's 20s window needs the same 30, at 1.5/s."""
+    guards = {
+        profile: sorted(set(re.findall(r"slo:events:rate\w+\{[^}]*\} >= ([\d.]+)", text)))
+        for profile in PROFILES
+        for text in [rule_files(PROFILES[profile])["slos.yml"]]
+    }
+    assert guards == {"production": ["0.02", "0.1"], "fast": ["0.3", "1.5"]}

@@ -8,15 +8,14 @@ from pathlib import Path
 import pytest
 import yaml
 
-from alerts import RULES_DIR, alert_rules, rule_files
+from alerts import alert_rules, rule_files
 from exporters.metrics import AUTHLOG_FAMILIES, CONTRACT_FAMILIES, HEALTH_FAMILIES
 from tests.alerts.promql_names import metric_names
+from tests.alerts.runbook_queries import PROMQL_BLOCK, RUNBOOK_QUERIES, RUNBOOKS
 from tests.alerts.tools import run_tool
 
-RUNBOOKS = RULES_DIR.parent.parent / "runbooks"
 SECTIONS = ("Meaning", "Impact", "Diagnosis", "Mitigation", "Escalation", "Communication")
 ALERT_NAMES = sorted({str(rule["alert"]) for rule in alert_rules()})
-PROMQL_BLOCK = re.compile(r"```promql\n(.*?)```", re.DOTALL)
 
 
 def _exposed_names() -> set[str]:
@@ -41,15 +40,7 @@ def _recorded_names() -> set[str]:
 KNOWN_METRICS = _exposed_names() | _recorded_names()
 
 
-def _promql_blocks() -> list[tuple[str, str]]:
-    blocks = []
-    for path in sorted(RUNBOOKS.glob("*.md")):
-        for index, block in enumerate(PROMQL_BLOCK.findall(path.read_text(encoding="utf-8")), start=1):
-            blocks.append((f"{path.stem}#{index}", " ".join(block.split())))
-    return blocks
-
-
-BLOCKS = _promql_blocks()
+BLOCKS = RUNBOOK_QUERIES
 
 
 @pytest.mark.parametrize("alertname", ALERT_NAMES)
