@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 from collections.abc import Mapping
 
 from opentelemetry.sdk.resources import SERVICE_NAME, OTELResourceDetector, Resource
@@ -27,6 +28,10 @@ __all__ = [
 ]
 
 log = logging.getLogger(__name__)
+
+_CODE = re.compile(r"[0-9A-Za-z]{1,4}")
+"""ISO 8583 field 39 (two characters), or an HTTP status."""
+OTHER = "other"
 
 _ENDPOINT_VARIABLES = ("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", "OTEL_EXPORTER_OTLP_ENDPOINT")
 
@@ -98,7 +103,8 @@ def step_attributes(journey: str, region: str, step: StepResult) -> dict[str, st
         "duration_s": step.duration_s,
     }
     if step.response_code is not None:
-        attributes["response_code"] = step.response_code
+        # the target chose this text: anything but a short code (a card number, say) is not kept
+        attributes["response_code"] = step.response_code if _CODE.fullmatch(step.response_code) else OTHER
     if step.authorization is not None:
         attributes["channel"] = step.authorization.channel
     return attributes

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from dataclasses import replace
 
 import pytest
 from aiohttp import web
@@ -90,6 +91,20 @@ def test_span_tree_one_trace_per_run_and_a_span_per_step() -> None:
     }
     everything = repr([dict(s.attributes or {}) for s in exporter.get_finished_spans()]) + repr(spans)
     assert find_pans(everything) == []
+
+
+@pytest.mark.parametrize(
+    ("code", "kept"),
+    [
+        pytest.param("91", "91", id="iso-code"),
+        pytest.param("503", "503", id="http-status"),
+        pytest.param("4111111111111111", "other", id="card-number"),
+        pytest.param("05\n", "other", id="trailing-newline"),
+    ],
+)
+def test_step_span_keeps_only_short_response_codes(code: str, kept: str) -> None:
+    attributes = step_attributes("virtual_card_online", "north", replace(step("authorize"), response_code=code))
+    assert attributes["response_code"] == kept
 
 
 async def test_otlp_http_export_reaches_a_receiver(monkeypatch: pytest.MonkeyPatch) -> None:
