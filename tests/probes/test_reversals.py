@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from paywatch.cards import find_pans
-from paywatch.config import PaywatchConfig
+from paywatch.config import JourneySpec, PaywatchConfig
 from probes import JourneyOutcome, JourneyResult, Reverser, run_once, run_probes
 from probes.state import StateFile
 from tests.probes.conftest import Admin
@@ -184,3 +184,15 @@ async def test_a_state_file_that_cannot_be_written_stops_neither_journeys_nor_re
     assert reverser.pending() == []
     assert (await admin.ledger())["open_holds_by_source"]["synthetic"] == 0
     assert sum("cannot write" in r.getMessage() for r in caplog.records) == 1  # once per outage
+
+
+async def test_a_step_that_raises_after_an_approval_still_gets_the_hold_reversed(
+    config: PaywatchConfig, admin: Admin
+) -> None:
+    spec = JourneySpec(name="buggy", module="tests.probes.user_journey:authorize_then_break", regions=["north"])
+    config = config.model_copy(update={"journeys": [spec]})
+    reverser = Reverser(config)
+    [result] = await run_once(config, reverser=reverser)
+    assert [(s.step, s.reason.value) for s in result.steps] == [("authorize_pos", "approved"), ("broken", "other")]
+    assert reverser.pending() == []
+    assert (await admin.ledger())["open_holds_by_source"]["synthetic"] == 0

@@ -7,7 +7,7 @@ from pydantic import BaseModel
 from paywatch.config import JourneySpec
 from probes import JourneyContext, StepResult
 from probes.iso_client import echo_message
-from probes.steps import IssueCard, check_failed, from_http, from_iso, passed
+from probes.steps import AuthorizePos, IssueCard, check_failed, from_http, from_iso, passed
 
 
 class _Health(BaseModel):
@@ -55,3 +55,16 @@ class SlowEcho:
 
 def slow_journey() -> list[object]:
     return [SlowEcho()]
+
+
+class Broken:
+    """A user step with a bug: it raises instead of returning a result."""
+
+    name = "broken"
+
+    async def run(self, ctx: JourneyContext) -> StepResult:
+        raise KeyError("a value no step provides")
+
+
+def authorize_then_break() -> list[object]:
+    return [AuthorizePos(), Broken()]
