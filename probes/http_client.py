@@ -21,7 +21,7 @@ from urllib.parse import quote, urlsplit
 import httptools
 import orjson
 from opentelemetry import propagate
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, field_validator
 
 from paywatch.cards import redact_pans
 from paywatch.config import CardApiTarget
@@ -37,6 +37,7 @@ MAX_BODY_BYTES = 256 * 1024
 MAX_HEADER_BYTES = 16 * 1024
 
 _UNSAFE = re.compile(r"[\x00-\x1f\x7f]")  # a header value must not be able to start another header
+_RESPONSE_CODE = re.compile(r"[0-9A-Za-z]{2}")
 _PATH_SAFE = "/:@!$&'()*+,;=-._~%?"
 
 
@@ -46,6 +47,12 @@ class ErrorBody(BaseModel):
     model_config = ConfigDict(extra="ignore")
     error: str = ""
     response_code: str | None = None
+
+    @field_validator("response_code")
+    @classmethod
+    def _two_characters(cls, value: str | None) -> str | None:
+        # The other side writes this text: only a field 39 shaped code is kept.
+        return value if value is not None and _RESPONSE_CODE.fullmatch(value) else None
 
 
 @dataclass(frozen=True, slots=True)

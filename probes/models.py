@@ -5,7 +5,9 @@ Extra fields are ignored (an API may grow), missing or mistyped ones are a schem
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field
 
 __all__ = [
     "ActivatedCard",
@@ -14,8 +16,14 @@ __all__ = [
     "CreditLine",
     "Funding",
     "IssuedCard",
+    "ResponseCode",
     "ReversalAnswer",
 ]
+
+
+ResponseCode = Annotated[str, Field(pattern=r"^[0-9A-Za-z]{2}$")]
+"""An ISO 8583 field 39 code: two characters. Anything else (say, a card number) is a schema break,
+and never travels on into results, spans or metrics."""
 
 
 class _Answer(BaseModel):
@@ -59,7 +67,7 @@ class Funding(_Answer):
 class AuthorizationAnswer(_Answer):
     authorization_id: str
     approved: bool
-    response_code: str
+    response_code: ResponseCode
     reason: str
     available: int | None = None
 

@@ -5,17 +5,20 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 
 import pytest
 from pydantic import BaseModel
 
+from paywatch.cards import luhn_check_digit
 from paywatch.config import CardApiTarget, JourneySpec, PaywatchConfig, default_config
 from paywatch.taxonomy import Reason
 from probes import JourneyRunner, Reverser
 from probes.http_client import MAX_BODY_BYTES, MAX_HEADER_BYTES, CardApiClient
 from probes.journeys import build_journey
+from probes.models import AuthorizationAnswer
 from tests.probes.conftest import probe_config
 from tests.probes.user_journey import HealthCheck, SlowEcho
 
@@ -183,3 +186,25 @@ async def test_hostile_target_fails_the_step_within_its_timeout(
     result = await asyncio.wait_for(runner.run(spec, config.regions[0], build_journey(spec)), timeout=10)
     [step] = result.steps
     assert (step.ok, step.reason) == (False, reason), step.detail
+
+
+PAN = "622999000000000" + luhn_check_digit("622999000000000")  # it must never travel on into a result
+CODE_CASES = [
+    ("approval-answer", 200, {"authorization_id": "A1", "approved": False, "response_code": PAN, "reason": "x"}),
+    ("declined-error", 422, {"error": "declined", "response_code": PAN}),
+    ("error-slug", 503, {"error": f"card {PAN} unavailable"}),
+]
+
+
+@pytest.mark.parametrize(("status", "body"), [c[1:] for c in CODE_CASES], ids=[c[0] for c in CODE_CASES])
+async def test_card_data_written_by_the_target_never_reaches_the_answer(
+    raw_server: Callable[[Serve], Awaitable[int]], status: int, body: dict[str, object]
+) -> None:
+    payload = json.dumps(body).encode()
+    head = b"HTTP/1.1 %d X\r\nContent-Length: %d\r\n\r\n" % (status, len(payload))
+    port = await raw_server(answering(head + payload))
+    async with CardApiClient(CardApiTarget(base_url=f"http://127.0.0.1:{port}"), "north") as client:
+        answer = await client.call("POST", "/v1/authorizations", AuthorizationAnswer, json={})
+    assert not answer.ok
+    assert answer.response_code is None
+    assert PAN not in repr(answer)
