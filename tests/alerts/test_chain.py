@@ -27,10 +27,12 @@ from typing import Any
 import aiohttp
 import pytest
 import pytest_asyncio
+import yaml
 
-from alerts import alert_rules, load_spec
+from alerts import alert_rules, load_spec, rule_files
 from paywatch.alertfeed import AlertFeed, Notification
 from paywatch.config import PROFILES, default_config
+from tests.alerts.promql_names import metric_names
 from tests.alerts.runbook_queries import RUNBOOK_QUERIES
 
 stack_module = pytest.importorskip("paywatch.stack")
@@ -258,3 +260,18 @@ def _live_queries() -> list[tuple[str, str]]:
 async def test_query_runs_on_the_live_prometheus(where: str, expr: str, chain: Chain) -> None:
     body = await _query(chain.session, chain.faulted, expr)
     assert body.get("status") == "success", f"{where}: {body.get('errorType')}: {body.get('error')}"
+
+
+async def test_runbook_metrics_exist_on_the_live_prometheus(chain: Chain) -> None:
+    """Every raw metric a runbook reads is one the faulted stack actually exposes (recorded names aside)."""
+    read = set().union(*(metric_names(expr) for _, expr in RUNBOOK_QUERIES))
+    recorded = {str(r["record"]) for g in _rule_groups() for r in g["rules"] if "record" in r}
+    url = f"{chain.faulted.stack.prometheus_url}/api/v1/label/__name__/values"
+    async with chain.session.get(url) as response:
+        live = set((await response.json())["data"])
+    missing = read - recorded - live - {"ALERTS", "ALERTS_FOR_STATE"}
+    assert not missing, f"runbooks read metrics no stack exposes: {sorted(missing)}"
+
+
+def _rule_groups() -> list[dict[str, Any]]:
+    return [g for text in rule_files(PROFILES["fast"]).values() for g in yaml.safe_load(text)["groups"]]
