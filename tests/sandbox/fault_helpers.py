@@ -26,9 +26,16 @@ async def add_fault(http: aiohttp.ClientSession, **body: Any) -> str:
         return str((await resp.json())["id"])
 
 
-async def online_observation(http: aiohttp.ClientSession, path: str, body: dict[str, Any], method: str = "POST") -> str:
+async def online_observation(
+    http: aiohttp.ClientSession,
+    path: str,
+    body: dict[str, Any],
+    method: str = "POST",
+    headers: dict[str, str] | None = None,
+) -> str:
+    timeout = aiohttp.ClientTimeout(total=LOST_WAIT_S)
     try:
-        async with http.request(method, path, json=body, timeout=aiohttp.ClientTimeout(total=LOST_WAIT_S)) as resp:
+        async with http.request(method, path, json=body, headers=headers, timeout=timeout) as resp:
             text = await resp.text()
             if resp.status not in (200, 201):
                 return f"http-{resp.status}"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 from typing import Any
 
 import aiohttp
@@ -11,6 +12,7 @@ import pytest
 from sandbox import CardStatus, RunningSandbox
 from sandbox.http_api import build_app
 from sandbox.openapi import openapi_document
+from tests.sandbox.fault_helpers import add_fault, online_observation
 from tests.sandbox.helpers import issue_active_card, purchase
 
 
@@ -266,3 +268,50 @@ async def test_frozen_card_declines_62_and_holds_nothing(http: aiohttp.ClientSes
         answer = await resp.json()
     assert (answer["response_code"], answer["reason"]) == ("62", "restricted_card")
     assert sandbox.ledger.summary()["open_holds"] == 0
+
+
+@pytest.mark.parametrize("effect", ["timeout", "reset", "malformed"])
+async def test_retry_after_a_lost_answer_gets_the_original_decision(
+    http: aiohttp.ClientSession, sandbox: RunningSandbox, effect: str
+) -> None:
+    card = await issue_active_card(http)
+    headers = {"Idempotency-Key": f"lost-{effect}"}
+    fault = await add_fault(http, target="card_api", effect=effect)
+    lost = await online_observation(http, "/v1/authorizations", purchase(card), headers=headers)
+    assert lost == effect
+    async with http.delete(f"/admin/faults/{fault}") as resp:
+        assert resp.status == 200
+    async with http.post("/v1/authorizations", json=purchase(card), headers=headers) as resp:
+        assert resp.status == 200
+        retried = await resp.json()
+    logged = [json.loads(line) for line in sandbox.event_log.read_text().splitlines()]
+    assert [e["authorization_id"] for e in logged] == [retried["authorization_id"]]  # one decision, not two
+    assert retried["approved"] is True and sandbox.ledger.summary()["open_holds"] == 1
+
+
+async def test_a_5xx_answer_is_not_kept_so_the_retry_runs_again(
+    http: aiohttp.ClientSession, sandbox: RunningSandbox
+) -> None:
+    card = await issue_active_card(http)
+    headers = {"Idempotency-Key": "after-503"}
+    fault = await add_fault(http, target="card_api", effect="error")
+    async with http.post("/v1/authorizations", json=purchase(card), headers=headers) as resp:
+        assert resp.status == 503
+    async with http.delete(f"/admin/faults/{fault}") as resp:
+        assert resp.status == 200
+    async with http.post("/v1/authorizations", json=purchase(card), headers=headers) as resp:
+        assert resp.status == 200 and (await resp.json())["approved"] is True
+    assert sandbox.ledger.summary()["open_holds"] == 1
+
+
+async def test_idempotency_keys_are_kept_per_api_key(sandbox: RunningSandbox) -> None:
+    body, cards = {"credit_line_id": "CL-SYN-NORTH-ONLINE"}, []
+    for api_key in ("sandbox-probe-key", "sandbox-traffic-key"):
+        headers = {"Authorization": f"Bearer {api_key}", "Idempotency-Key": "shared"}
+        async with (
+            aiohttp.ClientSession(base_url=sandbox.http_url, headers=headers) as session,
+            session.post("/v1/cards", json=body) as resp,
+        ):
+            assert resp.status == 201
+            cards.append((await resp.json())["card_id"])
+    assert cards[0] != cards[1]
