@@ -315,3 +315,34 @@ async def test_idempotency_keys_are_kept_per_api_key(sandbox: RunningSandbox) ->
             assert resp.status == 201
             cards.append((await resp.json())["card_id"])
     assert cards[0] != cards[1]
+
+
+@pytest.mark.parametrize(
+    ("amount", "first", "then", "status", "answer_status"),
+    [
+        pytest.param(100, "capture", "capture", 200, "captured", id="capture-twice-same-answer"),
+        pytest.param(100, "reversal", "capture", 409, None, id="capture-after-reversal-409"),
+        pytest.param(2_000_000, None, "capture", 409, None, id="capture-of-declined-409"),
+        pytest.param(2_000_000, None, "reversal", 200, "declined", id="reversal-of-declined-holds-nothing"),
+    ],
+)
+async def test_settlement_state_machine(
+    http: aiohttp.ClientSession,
+    sandbox: RunningSandbox,
+    amount: int,
+    first: str | None,
+    then: str,
+    status: int,
+    answer_status: str | None,
+) -> None:
+    card = await issue_active_card(http)
+    async with http.post("/v1/authorizations", json=purchase(card, amount)) as resp:
+        authorization_id = (await resp.json())["authorization_id"]
+    if first is not None:
+        async with http.post(f"/v1/authorizations/{authorization_id}/{first}", json={}) as resp:
+            assert resp.status == 200
+    async with http.post(f"/v1/authorizations/{authorization_id}/{then}", json={}) as resp:
+        assert resp.status == status
+        if answer_status is not None:
+            assert (await resp.json())["status"] == answer_status
+    assert sandbox.ledger.summary()["open_holds"] == 0
