@@ -9,6 +9,7 @@ import aiohttp
 import pytest
 
 from sandbox import Effect, RunningSandbox, Target
+from sandbox.faults import parse_fault
 from tests.sandbox.helpers import Terminal, authorization_message, issue_active_card, purchase
 
 ALL_PAIRS = [pytest.param(t.value, e.value, id=f"{t.value}-{e.value}") for t in Target for e in Effect]
@@ -145,3 +146,12 @@ async def test_ledger_summary(http: aiohttp.ClientSession, sandbox: RunningSandb
     assert summary["open_holds_by_source"] == {"synthetic": 1, "production": 0}
     assert summary["credit_lines"] == len(sandbox.ledger.credit_lines)
     assert summary["cards"] == len(sandbox.ledger.cards)
+
+
+async def test_defaults_decline_05_latency_one_second_no_expiry(http: aiohttp.ClientSession) -> None:
+    card = await issue_active_card(http)
+    status, body = await _post_fault(http, {"target": "issuer", "effect": "decline"})
+    assert status == 201
+    assert "expires_in_s" not in body and "response_code" not in body
+    assert await _authorize_code(http, card) == "05"
+    assert parse_fault({"target": "risk", "effect": "latency"}, ["north"]).latency_s == 1.0
