@@ -6,24 +6,30 @@ Lines carry the masked PAN only (PROTOCOL.md); the exporters tail this file.
 from __future__ import annotations
 
 import json
+import logging
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TextIO
+from typing import BinaryIO
 
 from sandbox.ledger import Authorization
 
 __all__ = ["EventLog"]
 
+log = logging.getLogger(__name__)
+
 
 class EventLog:
-    """Appends lines to ``path``. Small lines written synchronously: one ``write`` and one ``flush``
-    each, which costs microseconds and keeps a tailing reader never more than a line behind."""
+    """Appends lines to ``path``, each with one unbuffered ``write``: a tailing reader is never more than a
+    line behind, and a failed write leaves nothing queued to come out later. A write that fails (disk full,
+    file gone bad) is logged once per episode and counted; the decision it describes stands."""
 
     def __init__(self, path: Path) -> None:
         self.path = path
         path.parent.mkdir(parents=True, exist_ok=True)
-        self._file: TextIO | None = path.open("a", encoding="utf-8")
+        self._file: BinaryIO | None = path.open("ab", buffering=0)
         self.lines_written = 0
+        self.write_errors = 0
+        self._failing = False
 
     def authorization(self, authorization: Authorization, *, reason: str, outcome: str, latency_ms: float) -> None:
         self.write(
@@ -49,8 +55,17 @@ class EventLog:
     def write(self, event: dict[str, object]) -> None:
         if self._file is None:
             return
-        self._file.write(json.dumps(event, separators=(", ", ": ")) + "\n")
-        self._file.flush()
+        try:
+            self._file.write(json.dumps(event, separators=(", ", ": ")).encode() + b"\n")
+        except OSError as exc:
+            self.write_errors += 1
+            if not self._failing:
+                self._failing = True
+                log.error("%s: authorization events are not being written: %s", self.path, exc.strerror or exc)
+            return
+        if self._failing:
+            self._failing = False
+            log.info("%s: authorization events are written again", self.path)
         self.lines_written += 1
 
     def close(self) -> None:

@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import json
+import logging
+from pathlib import Path
 from typing import Any
 
 import aiohttp
+import pytest
 
 from paywatch.cards import find_pans
-from sandbox import RunningSandbox
+from paywatch.config import PaywatchConfig
+from sandbox import RunningSandbox, start_sandbox
 from tests.sandbox.fault_helpers import add_fault, online_observation, pos_observation
-from tests.sandbox.helpers import authorization_message, issue_active_card, purchase
+from tests.sandbox.helpers import PROBE_KEY, authorization_message, issue_active_card, purchase
 
 FIELDS = {
     "ts",
@@ -81,3 +85,19 @@ async def test_decision_whose_answer_was_lost_is_still_logged(
     lines = _lines(sandbox)
     assert [(line["outcome"], line["response_code"]) for line in lines] == [("approved", "00"), ("failed", "96")]
     assert lines[1]["reason"] == "system_malfunction"
+
+
+@pytest.mark.skipif(not Path("/dev/full").exists(), reason="needs /dev/full")
+async def test_an_unwritable_event_log_is_logged_and_counted_and_decisions_stand(
+    config: PaywatchConfig, caplog: pytest.LogCaptureFixture
+) -> None:
+    async with start_sandbox(config, http_port=0, iso_port=0, event_log=Path("/dev/full")) as sandbox:
+        headers = {"Authorization": f"Bearer {PROBE_KEY}"}
+        async with aiohttp.ClientSession(base_url=sandbox.http_url, headers=headers) as http:
+            card = await issue_active_card(http)
+            for _ in range(2):
+                assert await online_observation(http, "/v1/authorizations", purchase(card)) == "00"
+        assert await pos_observation(sandbox, authorization_message(config, "000001")) == "00"
+        assert sandbox.engine.events.write_errors == 3
+    errors = [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR]
+    assert errors == ["/dev/full: authorization events are not being written: No space left on device"]
