@@ -81,3 +81,26 @@ def test_runbook_promql_reads_only_known_metrics(where: str, expr: str) -> None:
 def test_alert_expressions_read_only_known_metrics(rule: dict[str, object]) -> None:
     unknown = metric_names(str(rule["expr"])) - KNOWN_METRICS
     assert not unknown, f"{rule['alert']} reads {sorted(unknown)}"
+
+
+def _section(text: str, name: str) -> str:
+    return text.split(f"## {name}\n", 1)[1].split("\n## ", 1)[0]
+
+
+PAGES = sorted({str(r["alert"]) for r in alert_rules() if r["labels"]["severity"] == "page"})
+
+
+@pytest.mark.parametrize("alertname", ALERT_NAMES)
+def test_runbook_says_where_to_look_and_when_to_escalate(alertname: str) -> None:
+    text = (RUNBOOKS / f"{alertname}.md").read_text(encoding="utf-8")
+    assert re.search(r"/d/paywatch-(overview|channels|probes|prod-vs-synthetic)\)", _section(text, "Diagnosis"))
+    escalation = _section(text, "Escalation")
+    assert re.search(r"\b\d+ (min|minutes|hours?|h|working days?|business hours|working day)\b", escalation), escalation
+
+
+@pytest.mark.parametrize("alertname", PAGES)
+def test_paging_runbook_escalates_on_a_clock_and_has_fill_in_templates(alertname: str) -> None:
+    text = (RUNBOOKS / f"{alertname}.md").read_text(encoding="utf-8")
+    assert "**T+0**" in _section(text, "Escalation") and "**T+15 min**" in _section(text, "Escalation")
+    if alertname != "PaywatchTelemetryDown":  # blind, not broken: nobody outside is told
+        assert "HH:MM" in _section(text, "Communication")
