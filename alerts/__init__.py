@@ -3,8 +3,8 @@
 ``rule_files`` and ``alertmanager_config`` are what the stack and the committed files are made from.
 """
 
-from alerts.alertmanager import ALERTMANAGER_PATH, TEMPLATES_DIR, alertmanager_config, production_alertmanager_config
-from alerts.generate import RULES_DIR, alert_rules, check_rule_files, rule_files, write_rule_files
+from alerts.alertmanager import ALERTMANAGER_PATH, TEMPLATES_DIR, alertmanager_config
+from alerts.generate import RULES_DIR, alert_rules, rule_files
 from alerts.spec import SPEC_PATH, AlertSpec, SpecError, load_spec
 
 __all__ = [
@@ -16,9 +16,6 @@ __all__ = [
     "SpecError",
     "alert_rules",
     "alertmanager_config",
-    "check_rule_files",
     "load_spec",
-    "production_alertmanager_config",
     "rule_files",
-    "write_rule_files",
 ]

@@ -18,7 +18,6 @@ __all__ = [
     "PRODUCTION_RECEIVERS",
     "TEMPLATES_DIR",
     "alertmanager_config",
-    "production_alertmanager_config",
 ]
 
 _HERE = Path(__file__).parent
@@ -81,8 +80,3 @@ def alertmanager_config(
         deadman_url=deadman_url,
         pager_routing_key=pager_routing_key,
     )
-
-
-def production_alertmanager_config() -> str:
-    """The committed alerts/alertmanager.yml: production timing, default receivers, templates beside it."""
-    return alertmanager_config(**PRODUCTION_RECEIVERS, templates_dir="templates")

@@ -1,4 +1,4 @@
-"""Turns alerts/slos.yaml into Prometheus rule files, and writes or checks the committed ones.
+"""Turns alerts/slos.yaml into Prometheus rule files (``paywatch rules generate`` writes and checks them).
 
 The committed alerts/rules/*.yml are ``rule_files(1.0)``; the fast profile is the same spec at another scale.
 """
@@ -13,7 +13,7 @@ from alerts.catalog import catalog_groups
 from alerts.slo_rules import slo_groups
 from alerts.spec import AlertSpec, default_spec
 
-__all__ = ["RULES_DIR", "alert_rules", "check_rule_files", "rule_files", "write_rule_files"]
+__all__ = ["RULES_DIR", "alert_rules", "rule_files"]
 
 RULES_DIR = Path(__file__).with_name("rules")
 
@@ -43,23 +43,3 @@ def alert_rules(time_scale: float = 1.0, spec: AlertSpec | None = None) -> list[
         for rule in group["rules"]
         if "alert" in rule
     ]
-
-
-def write_rule_files(out: Path, time_scale: float = 1.0) -> list[Path]:
-    out.mkdir(parents=True, exist_ok=True)
-    written = []
-    for name, text in rule_files(time_scale).items():
-        path = out / name
-        path.write_text(text, encoding="utf-8")
-        written.append(path)
-    return written
-
-
-def check_rule_files(out: Path, time_scale: float = 1.0) -> list[str]:
-    """Names of the files in ``out`` that differ from what the generator makes now (missing counts)."""
-    drifted = []
-    for name, text in rule_files(time_scale).items():
-        path = out / name
-        if not path.is_file() or path.read_text(encoding="utf-8") != text:
-            drifted.append(name)
-    return drifted

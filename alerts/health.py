@@ -11,36 +11,38 @@ __all__ = ["health_rules", "synthetic_holds"]
 
 def _scrape_jobs(spec: AlertSpec, scale: Scale) -> list[Rule]:
     t = spec.thresholds.telemetry
+    blind = "Every alert built on it is blind (and muted) until it is back: payments are unwatched."
     out: list[Rule] = []
     for job in (PROBE_JOB, AUTHLOG_JOB):
-        dashboard = "probes" if job == PROBE_JOB else "overview"
-        blind = "Every alert built on it is blind (and muted) until it is back: payments are unwatched."
-        out.append(
-            alert(
-                "PaywatchTelemetryDown",
+        # Two rules: absent() gets the longer `for`, since up{} is missing at every Prometheus start until its
+        # first scrape, which comes on Prometheus's fixed 5 s discovery tick, not on the profile's clock.
+        for expr, for_, summary, what, cause in (
+            (
                 f'up{{job="{job}"}} == 0',
-                for_=scale(t.for_),
-                labels={"severity": "page", "job": job},
-                summary=f"Prometheus cannot scrape {job}",
-                description=f"Scrapes of the {job} target at {{{{ $labels.instance }}}} have failed for "
-                f"{scale(t.for_)}. {blind}",
-                dashboard=dashboard,
-            )
-        )
-        # A separate rule with a longer `for`: up{} is absent at every Prometheus start until its first
-        # scrape, which comes on Prometheus's fixed 5 s discovery tick, not on the profile's clock.
-        out.append(
-            alert(
-                "PaywatchTelemetryDown",
+                t.for_,
+                f"Prometheus cannot scrape {job}",
+                f"Scrapes of the {job} target at {{{{ $labels.instance }}}} have failed",
+                ".",
+            ),
+            (
                 f'absent(up{{job="{job}"}})',
-                for_=scale(t.absent_for),
-                labels={"severity": "page", "job": job},
-                summary=f"Prometheus has no {job} target to scrape",
-                description=f"The {job} scrape job has had no target for {scale(t.absent_for)}: its configuration "
-                f"or service discovery lost it. {blind}",
-                dashboard=dashboard,
+                t.absent_for,
+                f"Prometheus has no {job} target to scrape",
+                f"The {job} scrape job has had no target",
+                ": its configuration or service discovery lost it.",
+            ),
+        ):
+            out.append(
+                alert(
+                    "PaywatchTelemetryDown",
+                    expr,
+                    for_=scale(for_),
+                    labels={"severity": "page", "job": job},
+                    summary=summary,
+                    description=f"{what} for {scale(for_)}{cause} {blind}",
+                    dashboard="probes" if job == PROBE_JOB else "overview",
+                )
             )
-        )
     return out
 
 

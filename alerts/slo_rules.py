@@ -57,26 +57,17 @@ def _events(slo: Slo, job: str, window: str) -> str:
 def _recording(spec: AlertSpec, scale: Scale) -> list[Rule]:
     rules: list[Rule] = []
     for slo in spec.slos:
-        for seconds in spec.windows:
-            window, name = scale(seconds), scale.name(seconds)
-            rules.append(
-                record(
-                    f"slo:sli_error:ratio_rate{name}",
-                    _sli_error(slo, spec.source_jobs[slo.source], window),
-                    slo=slo.slo,
-                    source=slo.source,
+        job = spec.source_jobs[slo.source]
+        for prefix, build in (("slo:sli_error:ratio_rate", _sli_error), ("slo:events:rate", _events)):
+            for seconds in spec.windows:
+                rules.append(
+                    record(
+                        f"{prefix}{scale.name(seconds)}",
+                        build(slo, job, scale(seconds)),
+                        slo=slo.slo,
+                        source=slo.source,
+                    )
                 )
-            )
-        for seconds in spec.windows:
-            window, name = scale(seconds), scale.name(seconds)
-            rules.append(
-                record(
-                    f"slo:events:rate{name}",
-                    _events(slo, spec.source_jobs[slo.source], window),
-                    slo=slo.slo,
-                    source=slo.source,
-                )
-            )
         for channel in slo.channels:
             rules.append(
                 record("slo:objective:ratio", f"{slo.objective:g}", slo=slo.slo, source=slo.source, channel=channel)

@@ -19,6 +19,7 @@ __all__ = [
     "BurnWindow",
     "Slo",
     "SpecError",
+    "default_spec",
     "format_duration",
     "load_spec",
     "parse_duration",
@@ -241,4 +242,5 @@ def load_spec(path: Path | str = SPEC_PATH) -> AlertSpec:
 
 @cache
 def default_spec() -> AlertSpec:
+    """The committed spec, read once per process."""
     return load_spec(SPEC_PATH)
