@@ -16,6 +16,8 @@ from typing import Any
 
 from aiohttp import web
 
+from paywatch.webserver import SafeAppRunner
+
 __all__ = ["AlertFeed", "Notification"]
 
 
@@ -68,7 +70,7 @@ class AlertFeed:
         app.router.add_post("/deadman", self._deadman)
         app.router.add_post("/pager", self._pager)
         app.router.add_post("/chat", self._chat)
-        self._runner = web.AppRunner(app, access_log=None)
+        self._runner = SafeAppRunner(app, access_log=None)
         await self._runner.setup()
         site = web.TCPSite(self._runner, self.host, self.port)
         await site.start()
