@@ -101,6 +101,25 @@ async def _spawn(name: str, args: Sequence[str], workdir: Path, url: str, ready_
     return managed
 
 
+async def _start(
+    name: str, binary: str, workdir: Path, files: Mapping[str, str], flags: Sequence[str], port: int
+) -> ManagedProcess:
+    """Write ``files`` into ``workdir`` and start ``binary`` on 127.0.0.1; ``{dir}`` in a flag is ``workdir``."""
+    path = require_binary(binary)
+    workdir = workdir.resolve()
+    workdir.mkdir(parents=True, exist_ok=True)
+    for file_name, text in files.items():
+        (workdir / file_name).write_text(text)
+    port = port or free_port()
+    args = [
+        path,
+        *(flag.replace("{dir}", str(workdir)) for flag in flags),
+        f"--web.listen-address=127.0.0.1:{port}",
+        "--log.level=warn",
+    ]
+    return await _spawn(name, args, workdir, f"http://127.0.0.1:{port}", "/-/ready")
+
+
 def prometheus_config(
     *,
     scrape_jobs: Mapping[str, Sequence[str]],
@@ -134,39 +153,24 @@ async def start_prometheus(
 
     ``resend_delay_s`` matters for short runs: an alert that fires before Prometheus has
     discovered its Alertmanager is dropped and only resent after this delay."""
-    binary = require_binary("prometheus")
-    workdir = workdir.resolve()
-    workdir.mkdir(parents=True, exist_ok=True)
-    for name, text in rule_texts.items():
-        (workdir / name).write_text(text)
-    (workdir / "prometheus.yml").write_text(config_text)
-    port = port or free_port()
-    args = [
-        binary,
-        f"--config.file={workdir / 'prometheus.yml'}",
-        f"--storage.tsdb.path={workdir / 'data'}",
-        f"--web.listen-address=127.0.0.1:{port}",
+    files = {**rule_texts, "prometheus.yml": config_text}
+    flags = [
+        "--config.file={dir}/prometheus.yml",
+        "--storage.tsdb.path={dir}/data",
         "--web.enable-lifecycle",
         "--enable-feature=exemplar-storage",  # exemplars carry trace ids: dashboard heatmaps link to traces
         f"--rules.alert.resend-delay={max(resend_delay_s, 1):g}s",
-        "--log.level=warn",
     ]
-    return await _spawn("prometheus", args, workdir, f"http://127.0.0.1:{port}", "/-/ready")
+    return await _start("prometheus", "prometheus", workdir, files, flags, port)
 
 
 async def start_alertmanager(workdir: Path, config_text: str, *, port: int = 0) -> ManagedProcess:
     """Start Alertmanager on 127.0.0.1 with clustering off (no 0.0.0.0:9094 gossip port)."""
-    binary = require_binary("prometheus-alertmanager")
-    workdir = workdir.resolve()
-    workdir.mkdir(parents=True, exist_ok=True)
-    (workdir / "alertmanager.yml").write_text(config_text)
-    port = port or free_port()
-    args = [
-        binary,
-        f"--config.file={workdir / 'alertmanager.yml'}",
-        f"--storage.path={workdir / 'data'}",
-        f"--web.listen-address=127.0.0.1:{port}",
+    flags = [
+        "--config.file={dir}/alertmanager.yml",
+        "--storage.path={dir}/data",
         "--cluster.listen-address=",
-        "--log.level=warn",
     ]
-    return await _spawn("alertmanager", args, workdir, f"http://127.0.0.1:{port}", "/-/ready")
+    return await _start(
+        "alertmanager", "prometheus-alertmanager", workdir, {"alertmanager.yml": config_text}, flags, port
+    )
