@@ -68,7 +68,7 @@ def _heatmap(options: GeneratorOptions, channel: str) -> PanelBuilder:
         [
             query(
                 "sum by (le) (rate(paywatch_authorization_duration_seconds_bucket"
-                f'{{channel="{channel}", source=~"$source"}}[$__rate_interval]))',
+                f'{{channel="{channel}", channel=~"$channel", source=~"$source"}}[$__rate_interval]))',
                 "{{le}}",
                 heatmap_format=True,
                 exemplar=True,
@@ -87,7 +87,7 @@ def build(options: GeneratorOptions) -> Dashboard:
         title="paywatch / Channels",
         description="Online versus POS, per region: which channel and which region fails, and how slow it is.",
         tags=["channels", "latency"],
-        journey_variable=True,
+        filters=["channel", "source", "region", "journey"],
     )
     layout.row(
         "Online versus POS",
@@ -102,6 +102,7 @@ def build(options: GeneratorOptions) -> Dashboard:
                 )
             ],
             unit="reqps",
+            runbooks=[Alert.CHANNEL_DOWN],
             minimum=0,
         ),
         timeseries(

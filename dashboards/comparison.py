@@ -31,6 +31,7 @@ def build(options: GeneratorOptions) -> Dashboard:
         title="paywatch / Production vs synthetic",
         description="Do production traffic and synthetic probes agree on availability and latency? Where not, why.",
         tags=["comparison", "synthetic", "production"],
+        filters=["channel", "source"],
     )
     layout.row(
         "Do the two views agree?",
@@ -97,7 +98,7 @@ def build(options: GeneratorOptions) -> Dashboard:
                 )
             ],
             unit="short",
-            runbooks=[Alert.AVAILABILITY_BURN],
+            runbooks=[Alert.VIEWS_DISAGREE, Alert.AVAILABILITY_BURN],
         ),
         timeseries(
             o,
@@ -106,7 +107,9 @@ def build(options: GeneratorOptions) -> Dashboard:
             "declined: a synthetic decline is a test-card or limit problem, not an outage.",
             [
                 query(
-                    f'sum by (source, channel) (paywatch:authorizations:rate5m{{outcome="declined", {_F}}})'
+                    # "or ... * 0": a source without declines shows 0, not a missing line
+                    f'(sum by (source, channel) (paywatch:authorizations:rate5m{{outcome="declined", {_F}}})'
+                    f" or sum by (source, channel) (paywatch:authorizations:rate5m{{{_F}}}) * 0)"
                     f" / sum by (source, channel) (paywatch:authorizations:rate5m{{{_F}}})",
                     "{{source}} {{channel}}",
                 )

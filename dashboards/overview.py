@@ -26,6 +26,7 @@ def build(options: GeneratorOptions) -> Dashboard:
         title="paywatch / Overview",
         description="Can customers pay with the credit line, online and at the POS? SLOs, traffic, failures, alerts.",
         tags=["overview", "slo"],
+        filters=["channel", "source", "region"],
     )
     layout.row(
         "Service level objectives",
@@ -95,6 +96,7 @@ def build(options: GeneratorOptions) -> Dashboard:
                 )
             ],
             unit="percentunit",
+            runbooks=[Alert.AVAILABILITY_BURN],
             stacked=True,
             minimum=0,
             maximum=1,

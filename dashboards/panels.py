@@ -257,9 +257,19 @@ def _label_variable(name: str, label: str, metric: str, description: str) -> das
     )
 
 
-def variables(options: GeneratorOptions, *, journey: bool = False) -> list[Builder[dashboard_models.VariableModel]]:
-    """``datasource``, ``channel``, ``region``, ``source`` (and ``journey``). "All" is ``.*`` so every
-    query filters with ``=~"$var"``."""
+_LABEL_VARIABLES = {
+    "channel": ("Channel", "paywatch_authorizations_total", "online (card API) or pos (ISO 8583)"),
+    "source": ("Source", "paywatch_authorizations_total", "production (customers) or synthetic"),
+    "region": ("Region", "paywatch_probe_runs_total", "where the probe agent runs"),
+    "journey": ("Journey", "paywatch_probe_runs_total", "synthetic journey"),
+}
+"""The filter variables a dashboard may declare: name to (label, metric the values come from, description)."""
+
+
+def variables(options: GeneratorOptions, names: Sequence[str]) -> list[Builder[dashboard_models.VariableModel]]:
+    """``datasource`` and the filter variables ``names`` (from ``channel``, ``source``, ``region``,
+    ``journey``). "All" is ``.*`` so every query filters with ``=~"$var"``; a dashboard declares only the
+    variables its panels use, as a filter that changes nothing only misleads."""
     out: list[Builder[dashboard_models.VariableModel]] = [
         dashboard_builders.DatasourceVariable("datasource")
         .label("Data source")
@@ -269,12 +279,8 @@ def variables(options: GeneratorOptions, *, journey: bool = False) -> list[Build
                 selected=True, text=options.prometheus_datasource_uid, value=options.prometheus_datasource_uid
             )
         ),
-        _label_variable("channel", "Channel", "paywatch_authorizations_total", "online (card API) or pos (ISO 8583)"),
-        _label_variable("source", "Source", "paywatch_authorizations_total", "production (customers) or synthetic"),
-        _label_variable("region", "Region", "paywatch_probe_runs_total", "where the probe agent runs"),
     ]
-    if journey:
-        out.append(_label_variable("journey", "Journey", "paywatch_probe_runs_total", "synthetic journey"))
+    out.extend(_label_variable(name, *_LABEL_VARIABLES[name]) for name in names)
     return out
 
 
@@ -290,7 +296,7 @@ class DashboardLayout:
         title: str,
         description: str,
         tags: Sequence[str],
-        journey_variable: bool = False,
+        filters: Sequence[str],
     ) -> None:
         self.options = options
         self._next_id = 1
@@ -304,7 +310,7 @@ class DashboardLayout:
             .time("now-1h", "now")
             .refresh("30s")
             .tooltip(dashboard_models.DashboardCursorSync.CROSSHAIR)
-            .variables(variables(options, journey=journey_variable))
+            .variables(variables(options, filters))
             .annotation(
                 # every graph marks when an alert fired, so "what changed when" needs no second screen
                 dashboard_builders.AnnotationQuery()

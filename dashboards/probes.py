@@ -34,7 +34,7 @@ def build(options: GeneratorOptions) -> Dashboard:
         description="Synthetic journeys: success per journey, step and region, step and phase latency, freshness, "
         "and authorizations the probes have not reversed yet.",
         tags=["probes", "synthetic"],
-        journey_variable=True,
+        filters=["region", "journey"],
     )
     layout.row(
         "Journeys",

@@ -13,7 +13,15 @@ import yaml
 from typer.testing import CliRunner
 
 import alerts
-from dashboards import DASHBOARD_UIDS, PROVISIONING_DIR, GeneratorOptions, check, dashboard_json, render_all
+from dashboards import (
+    DASHBOARD_UIDS,
+    JOURNEY_CHANNEL,
+    PROVISIONING_DIR,
+    GeneratorOptions,
+    check,
+    dashboard_json,
+    render_all,
+)
 from dashboards.snapshot import TimeWindow, panels_of, resolve
 from paywatch.cli import build_app
 
@@ -89,10 +97,54 @@ def test_dashboard_has_uid_tags_variables_and_alert_annotations(uid: str) -> Non
     assert "paywatch" in dashboard["tags"] and len(dashboard["tags"]) >= 2
     assert [a["name"] for a in dashboard["annotations"]["list"]] == ["Alerts firing"]
     variables = {v["name"]: v for v in dashboard["templating"]["list"]}
-    assert {"datasource", "channel", "region", "source"} <= set(variables)
     assert variables["datasource"]["type"] == "datasource"
-    for name in ("channel", "region", "source"):
+    for name in set(variables) - {"datasource"}:
         assert variables[name]["includeAll"] and variables[name]["allValue"] == ".*"
+
+
+def test_the_dashboards_filter_by_data_source_channel_region_and_source() -> None:
+    declared = {v["name"] for d in DASHBOARDS.values() for v in d["templating"]["list"]}
+    assert {"datasource", "channel", "region", "source"} <= declared
+
+
+# the filter labels each series carries (metric contract and the recording rules in alerts/rules)
+_SERIES_LABELS = [
+    (re.compile(r"^(paywatch_authorization|paywatch:authorization|slo:)"), {"channel", "source"}),
+    (re.compile(r"^(paywatch_probe_|paywatch:probe_)"), {"journey", "region"}),
+]
+_SELECTOR = re.compile(r"([a-zA-Z_:][a-zA-Z0-9_:]*)\{([^}]*)\}")
+
+
+def _selectors(dashboard: dict[str, Any]) -> list[tuple[str, str, str]]:
+    """(panel title, metric, matchers) for every selector in every panel query."""
+    return [
+        (panel["title"], metric, matchers)
+        for panel in _panels(dashboard)
+        for target in panel["targets"]
+        for metric, matchers in _SELECTOR.findall(target["expr"])
+    ]
+
+
+@pytest.mark.parametrize("uid", DASHBOARD_UIDS)
+def test_every_variable_filters_every_query_it_applies_to(uid: str) -> None:
+    dashboard = DASHBOARDS[uid]
+    filters = {v["name"] for v in dashboard["templating"]["list"]} - {"datasource"}
+    used: set[str] = set()
+    unfiltered = []
+    for title, metric, matchers in _selectors(dashboard):
+        labels = next((labels for pattern, labels in _SERIES_LABELS if pattern.match(metric)), set())
+        for name in filters & labels:
+            if f'{name}=~"${name}"' in matchers:
+                used.add(name)
+            # a fixed value (source="synthetic" in a comparison) is a deliberate choice, not a forgotten filter
+            elif not re.search(rf'\b{name}="[^"$]+"', matchers):
+                unfiltered.append(f"{title}: {metric} ignores ${name}")
+    assert unfiltered == []
+    assert used == filters, f"declared but never used: {sorted(filters - used)}"
+
+
+def test_journey_channels_match_the_alert_spec() -> None:
+    assert dict(alerts.load_spec().journeys) == JOURNEY_CHANNEL
 
 
 @pytest.mark.parametrize("uid", DASHBOARD_UIDS)
@@ -134,7 +186,7 @@ def test_heatmaps_ask_for_exemplars_and_the_datasource_links_them_to_traces() ->
     assert destinations == [{"name": "trace_id", "datasourceUid": "tempo-eu"}]
 
 
-def test_runbook_links_name_alerts_that_exist_and_follow_the_base_url() -> None:
+def test_runbook_links_name_every_alert_and_follow_the_base_url() -> None:
     base = "https://runbooks.example.org/paywatch"
     alert_names = {
         rule["alert"]
@@ -150,7 +202,9 @@ def test_runbook_links_name_alerts_that_exist_and_follow_the_base_url() -> None:
                 match = re.fullmatch(re.escape(base) + r"/(\w+)\.md", link["url"])
                 assert match, link["url"]
                 linked.add(match.group(1))
-    assert linked and linked <= alert_names, sorted(linked - alert_names)
+    assert linked <= alert_names, sorted(linked - alert_names)
+    # every alert but the always-firing Watchdog explains some panel, so on-call reaches its runbook from there
+    assert alert_names - linked == {"Watchdog"}
 
 
 def test_provisioning_points_grafana_at_the_generated_dashboards() -> None:

@@ -22,13 +22,17 @@ FAULT = {"target": "issuer", "effect": "error", "channel": "online", "probabilit
 
 
 def _missing(data: list[tuple[str, PanelData]]) -> list[str]:
-    """``uid / panel / refId: expr`` for every query without a single numeric point."""
+    """``uid / panel / refId: expr`` for every query without a single numeric point (or, on a heatmap,
+    without exemplars)."""
     out = []
     for uid, panel_data in data:
         for result in panel_data.results:
             points = [v for s in result.series for _, v in s.points if not math.isnan(v)]
             if result.error or not points:
                 out.append(f"{uid} / {panel_data.panel.title} / {result.ref_id}: {result.error or result.expr}")
+            # heatmap targets ask for exemplars: the probes' trace ids must come back with the buckets
+            elif panel_data.panel.type == "heatmap" and not result.exemplars:
+                out.append(f"{uid} / {panel_data.panel.title} / {result.ref_id}: no exemplars for {result.expr}")
     return out
 
 
