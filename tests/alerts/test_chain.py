@@ -19,7 +19,7 @@ import contextlib
 import json
 import shutil
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -116,7 +116,7 @@ async def _results(session: aiohttp.ClientSession, leg: Leg, expr: str) -> list[
     return list((await _query(session, leg, expr)).get("data", {}).get("result", []))
 
 
-async def _poll(what: str, timeout_s: float, ready: Callable[[], Any]) -> None:
+async def _poll(what: str, timeout_s: float, ready: Callable[[], Awaitable[bool]]) -> None:
     """Await ``ready()`` once a second until it is truthy; fail naming ``what`` at the deadline."""
     deadline = time.monotonic() + timeout_s
     while not await ready():
@@ -128,11 +128,12 @@ async def _poll(what: str, timeout_s: float, ready: Callable[[], Any]) -> None:
 async def _warm(session: aiohttp.ClientSession, leg: Leg) -> bool:
     """Both scrape jobs up, production traffic on both channels, every journey recorded in every region,
     and the Watchdog through to the dead man's switch."""
-    regions = len(default_config().regions) * len(default_config().journeys)
+    config = default_config()
+    pairs = len(config.regions) * len(config.journeys)
     checks = (
         'count(up{job=~"paywatch-probe|paywatch-authlog"} == 1) == 2',
         'count(paywatch:authorizations:rate5m{source="production",channel=~"online|pos"} > 0) >= 2',
-        f"count(paywatch:probe_success:ratio_rate5m) >= {regions}",
+        f"count(paywatch:probe_success:ratio_rate5m) >= {pairs}",
     )
     for expr in checks:
         if not await _results(session, leg, expr):
