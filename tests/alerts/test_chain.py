@@ -251,6 +251,30 @@ async def test_fault_reaches_the_webhook_and_pager_as_a_page_with_its_runbook(fa
     )
 
 
+async def test_a_ticket_reaches_chat_rendered_with_its_runbook(chain: Chain) -> None:
+    """The 5% issuer fault is also a reason spike on online: a ticket, sent through the chat templates."""
+    assert chain.injection is not None
+    await chain.injection
+    runbook = "/runbooks/PaywatchFailureReasonSpike.md"
+
+    def rendered() -> list[dict[str, Any]]:
+        return [
+            attachment
+            for message in chain.faulted.feed.chat_messages
+            for attachment in message.get("attachments", [])
+            if "PaywatchFailureReasonSpike" in attachment.get("title", "")
+        ]
+
+    async def arrived() -> bool:
+        return bool(rendered())
+
+    await _poll("PaywatchFailureReasonSpike in chat", DETECTION_TIMEOUT_S, arrived)
+    attachment = rendered()[0]
+    assert attachment["title_link"].endswith(runbook)
+    assert "issuer_unavailable" in attachment["text"] and runbook in attachment["text"]
+    assert "channel online" in attachment["text"]
+
+
 def _live_queries() -> list[tuple[str, str]]:
     fast = [(f"alert:{r['alert']}-{r['labels']['severity']}", str(r["expr"])) for r in alert_rules(PROFILES["fast"])]
     numbered = [(f"{where}-{i}", expr) for i, (where, expr) in enumerate(fast)]
