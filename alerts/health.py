@@ -4,7 +4,7 @@ a silent authorization log, synthetic holds left open, and the always-firing Wat
 from __future__ import annotations
 
 from alerts.building import AUTHLOG_JOB, PROBE_JOB, Rule, Scale, alert, ran_a_whole_window
-from alerts.spec import AlertSpec
+from alerts.spec import AlertSpec, format_duration
 
 __all__ = ["health_rules", "synthetic_holds"]
 
@@ -50,6 +50,7 @@ def _probe_staleness(spec: AlertSpec, scale: Scale) -> list[Rule]:
     t = spec.thresholds.stale
     limit = f"{t.no_success_for * scale.time_scale:g}"
     window = scale(t.no_success_for)
+    no_run = max(t.no_run_for * scale.time_scale, t.no_run_for_at_least)
     # The second branch is a journey that has not succeeded once since its agent started a whole limit ago:
     # it has no success timestamp at all, so the first branch cannot see it.
     no_success = f"""
@@ -78,13 +79,13 @@ or on (journey, region)
         ),
         alert(
             "PaywatchProbeRunsStalled",
-            f"time() - paywatch_probe_last_run_timestamp_seconds > {t.no_run_for * scale.time_scale:g}",
+            f"time() - paywatch_probe_last_run_timestamp_seconds > {no_run:g}",
             for_=scale(t.for_),
             labels={"severity": "ticket", "exporter": PROBE_JOB},
             summary="{{ $labels.journey }} probes in {{ $labels.region }} stopped running",
             description=(
                 "No {{ $labels.journey }} run in {{ $labels.region }} has ended for {{ $value | humanizeDuration }} "
-                f"(limit {scale(t.no_run_for)}) although the probe agent answers scrapes: its scheduler is "
+                f"(limit {format_duration(no_run)}) although the probe agent answers scrapes: its scheduler is "
                 "stuck, so the synthetic view of this region is frozen."
             ),
             dashboard="probes",

@@ -155,6 +155,8 @@ class Telemetry(Frozen):
 class Stale(Frozen):
     no_success_for: Seconds
     no_run_for: Seconds
+    no_run_for_at_least: Seconds
+    """A floor that does not scale: journey timeouts are wall-clock in every profile."""
     log_silent_for: Seconds
     for_: Annotated[Seconds, Field(alias="for")]
 

@@ -15,7 +15,7 @@ from alerts import RULES_DIR, alert_rules, rule_files
 from alerts.cli import generated_files
 from alerts.spec import parse_duration
 from paywatch.cli import build_app
-from paywatch.config import PROFILES
+from paywatch.config import PROFILES, default_config
 from tests.alerts.tools import run_tool
 
 TESTS_DIR = RULES_DIR.parent / "tests"
@@ -146,3 +146,13 @@ def test_fast_profile_guards_keep_the_production_event_counts() -> None:
         for text in [rule_files(PROFILES[profile])["slos.yml"]]
     }
     assert guards == {"production": ["0.02", "0.1"], "fast": ["0.3", "1.5"]}
+
+
+@pytest.mark.parametrize("profile", sorted(PROFILES))
+def test_a_run_cut_by_its_timeout_is_not_a_stalled_scheduler(profile: str) -> None:
+    """Journey timeouts do not scale with the profile: the stalled-runs limit outlasts the longest run."""
+    config = default_config()
+    longest = max(j.timeout_s + j.interval_s * PROFILES[profile] for j in config.journeys)
+    (rule,) = [r for r in alert_rules(PROFILES[profile]) if r["alert"] == "PaywatchProbeRunsStalled"]
+    limit = float(str(rule["expr"]).rsplit(">", 1)[1])
+    assert limit > longest
