@@ -10,12 +10,19 @@ from grafana_foundation_sdk.models.dashboard import Dashboard
 from dashboards.alertnames import Alert
 from dashboards.options import JOURNEY_CHANNEL, GeneratorOptions
 from dashboards.panels import DashboardLayout, PanelBuilder, heatmap, query, timeseries
+from dashboards.shared import (
+    AUTH_FILTER,
+    AUTH_LATENCY_STEPS,
+    FAILURE_RATIO_STEPS,
+    JOURNEY_DURATION_STEPS,
+    journey_success,
+)
 
 __all__ = ["UID", "build"]
 
 UID = "paywatch-channels"
 
-_F = 'channel=~"$channel", source=~"$source"'
+_F = AUTH_FILTER
 _CHANNEL_TITLE = {"online": "Online", "pos": "POS"}
 
 
@@ -27,17 +34,13 @@ def _region_panels(options: GeneratorOptions, channel: str) -> list[PanelBuilder
     name = _CHANNEL_TITLE[channel]
     selector = f'journey=~"{_journeys(channel)}", journey=~"$journey", region=~"$region"'
     return [
-        timeseries(
+        journey_success(
             options,
             f"{name}: journey success by region",
             f"Share of successful synthetic {name} journeys ({_journeys(channel).replace('|', ', ')}) per region, "
             "5m. One region down and others up: look at that region's network path or terminals.",
-            [query(f"paywatch:probe_success:ratio_rate5m{{{selector}}}", "{{region}} {{journey}}")],
-            unit="percentunit",
-            steps=[(None, "red"), (0.95, "orange"), (0.99, "green")],
-            runbooks=[Alert.PROBE_FAILING],
-            minimum=0,
-            maximum=1,
+            selector,
+            "{{region}} {{journey}}",
         ),
         timeseries(
             options,
@@ -51,7 +54,7 @@ def _region_panels(options: GeneratorOptions, channel: str) -> list[PanelBuilder
                 )
             ],
             unit="s",
-            steps=[(None, "green"), (2.5, "orange"), (10.0, "red")],
+            steps=JOURNEY_DURATION_STEPS,
             runbooks=[Alert.LATENCY_BURN],
             minimum=0,
         ),
@@ -111,7 +114,7 @@ def build(options: GeneratorOptions) -> Dashboard:
             "Share of authorizations that failed technically (availability SLI, 5m) per channel and source.",
             [query(f'slo:sli_error:ratio_rate5m{{slo="availability", {_F}}}', "{{channel}} {{source}}")],
             unit="percentunit",
-            steps=[(None, "green"), (0.001, "orange"), (0.01, "red")],
+            steps=FAILURE_RATIO_STEPS,
             runbooks=[Alert.CHANNEL_DOWN, Alert.AVAILABILITY_BURN],
             minimum=0,
         ),
@@ -135,7 +138,7 @@ def build(options: GeneratorOptions) -> Dashboard:
                 query(f"paywatch:authorization_duration_seconds:p99_5m{{{_F}}}", "p99 {{channel}} {{source}}"),
             ],
             unit="s",
-            steps=[(None, "green"), (1.0, "orange"), (2.5, "red")],
+            steps=AUTH_LATENCY_STEPS,
             runbooks=[Alert.LATENCY_BURN, Alert.LATENCY_P99],
             minimum=0,
             span=24,

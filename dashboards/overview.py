@@ -10,12 +10,13 @@ from grafana_foundation_sdk.models.dashboard import Dashboard
 from dashboards.alertnames import Alert
 from dashboards.options import GeneratorOptions
 from dashboards.panels import DashboardLayout, query, stat, table, timeseries
+from dashboards.shared import AUTH_FILTER, failure_reasons, journey_success
 
 __all__ = ["UID", "build"]
 
 UID = "paywatch-overview"
 
-_F = 'channel=~"$channel", source=~"$source"'
+_F = AUTH_FILTER
 
 
 def build(options: GeneratorOptions) -> Dashboard:
@@ -64,7 +65,7 @@ def build(options: GeneratorOptions) -> Dashboard:
                     "{{slo}} {{channel}} {{source}}",
                 )
             ],
-            unit="none",
+            unit="suffix:x",
             steps=[(None, "green"), (6.0, "orange"), (14.4, "red")],
             runbooks=[Alert.AVAILABILITY_BURN, Alert.LATENCY_BURN],
             minimum=0,
@@ -104,20 +105,14 @@ def build(options: GeneratorOptions) -> Dashboard:
     )
     layout.row(
         "What is failing",
-        table(
+        failure_reasons(
             o,
             "Top technical failure reasons",
-            "Failed authorizations over the selected time range by channel, source and reason (taxonomy): "
+            "Failed authorizations over the selected time range by reason (taxonomy), channel and source: "
             "issuer_unavailable, system_malfunction, timeout, interface_error...",
-            [
-                query(
-                    "topk(10, sum by (channel, source, reason) "
-                    f'(increase(paywatch_authorizations_total{{outcome="failed", {_F}}}[$__range]))) > 0',
-                    instant=True,
-                )
-            ],
-            unit="short",
+            ["reason", "channel", "source"],
             runbooks=[Alert.REASON_SPIKE, Alert.AVAILABILITY_BURN],
+            top=10,
         ),
         table(
             o,
@@ -132,22 +127,20 @@ def build(options: GeneratorOptions) -> Dashboard:
                 )
             ],
             unit="none",
+            columns=["alertname", "severity", "alertstate", "channel", "source", "journey", "region", "slo"],
+            value_title=None,
             cell_link=("Runbook", o.runbook_url("${__data.fields.alertname}")),
         ),
     )
     layout.row(
         "Synthetic journeys and telemetry",
-        timeseries(
+        journey_success(
             o,
             "Journey success by region",
             "Share of synthetic journey runs that succeed (5m), per journey and region: a failing region "
             "with healthy others narrows the search to that region's path.",
-            [query('paywatch:probe_success:ratio_rate5m{region=~"$region"}', "{{journey}} {{region}}")],
-            unit="percentunit",
-            steps=[(None, "red"), (0.95, "orange"), (0.99, "green")],
-            runbooks=[Alert.PROBE_FAILING],
-            minimum=0,
-            maximum=1,
+            'region=~"$region"',
+            "{{journey}} {{region}}",
             span=16,
         ),
         stat(
@@ -158,6 +151,7 @@ def build(options: GeneratorOptions) -> Dashboard:
             [query('up{job=~"paywatch-probe|paywatch-authlog"}', "{{job}}")],
             unit="none",
             steps=[(None, "red"), (1.0, "green")],
+            value_text={1: "up", 0: "DOWN"},
             runbooks=[Alert.TELEMETRY_DOWN],
             span=8,
         ),

@@ -43,6 +43,9 @@ DATASOURCE = dashboard_models.DataSourceRef(type_val="prometheus", uid="${dataso
 ALERTS_FIRING = 'ALERTS{alertstate="firing", alertname!="Watchdog"}'
 """The annotation query of every dashboard: one marker per firing alert."""
 
+_LEGEND_SORT = {"highest": ("Max", True), "lowest": ("Last *", False)}
+"""Legend order by a calc it shows (Grafana sorts by the calc's display name)."""
+
 Steps = Sequence[tuple[float | None, str]]
 """Threshold steps: ``(None, base colour)`` first, then ``(value, colour)`` in ascending order."""
 
@@ -105,9 +108,12 @@ def _common(
     span: int,
     height: int,
     steps: Steps | None,
+    decimals: int | None = None,
 ) -> None:
     panel.title(title).description(description).datasource(DATASOURCE).unit(unit).span(span).height(height)
     panel.targets(_targets(queries))
+    if decimals is not None:
+        panel.decimals(decimals)
     if steps:
         panel.thresholds(_thresholds(steps))
     if runbooks:
@@ -126,22 +132,29 @@ def timeseries(
     stacked: bool = False,
     minimum: float | None = None,
     maximum: float | None = None,
+    worst_first: str = "highest",
     span: int = 12,
     height: int = 8,
 ) -> timeseries_builders.Panel:
+    """A graph over time. Unless stacked, the legend lists the series on-call looks for first:
+    ``worst_first="highest"`` sorts by peak (latency, failures), ``"lowest"`` by current value (success)."""
     panel = timeseries_builders.Panel()
     _common(
         panel, options, title=title, description=description, queries=queries, unit=unit,
         runbooks=runbooks, span=span, height=height, steps=steps,
     )  # fmt: skip
     panel.line_width(1).fill_opacity(10 if not stacked else 60).show_points(common.VisibilityMode.NEVER)
-    panel.legend(
+    legend = (
         common_builders.VizLegendOptions()
         .display_mode(common.LegendDisplayMode.TABLE)
         .placement(common.LegendPlacement.BOTTOM)
         .show_legend(True)
         .calcs(["lastNotNull", "max"])
     )
+    # a stack keeps the query's order (outcomes of one journey together); other graphs put the worst first
+    if not stacked:
+        legend.sort_by(_LEGEND_SORT[worst_first][0]).sort_desc(_LEGEND_SORT[worst_first][1])
+    panel.legend(legend)
     if stacked:
         panel.stacking(common_builders.StackingConfig().mode(common.StackingMode.NORMAL))
     if steps:
@@ -164,18 +177,22 @@ def stat(
     runbooks: Sequence[str] = (),
     span: int = 6,
     height: int = 5,
-    decimals: float | None = None,
+    decimals: int | None = None,
+    value_text: dict[float, str] | None = None,
 ) -> stat_builders.Panel:
+    """Big numbers, one per series, coloured by ``steps``; ``value_text`` shows words for values (1: "up")."""
     panel = stat_builders.Panel()
     _common(
         panel, options, title=title, description=description, queries=queries, unit=unit,
-        runbooks=runbooks, span=span, height=height, steps=steps,
+        runbooks=runbooks, span=span, height=height, steps=steps, decimals=decimals,
     )  # fmt: skip
     panel.graph_mode(common.BigValueGraphMode.AREA).color_mode(common.BigValueColorMode.BACKGROUND)
     panel.text_mode(common.BigValueTextMode.VALUE_AND_NAME)
     panel.reduce_options(common_builders.ReduceDataOptions().calcs(["lastNotNull"]).values(False))
-    if decimals is not None:
-        panel.decimals(decimals)
+    if value_text:
+        results = {f"{value:g}": dashboard_models.ValueMappingResult(text=text, index=index)
+                   for index, (value, text) in enumerate(value_text.items())}  # fmt: skip
+        panel.mappings([dashboard_models.ValueMap(options=results)])
     return panel
 
 
@@ -186,27 +203,36 @@ def table(
     queries: Sequence[prometheus_builders.Dataquery],
     *,
     unit: str,
+    columns: Sequence[str],
+    value_title: str | None,
     runbooks: Sequence[str] = (),
     steps: Steps | None = None,
     cell_link: tuple[str, str] | None = None,
+    decimals: int | None = None,
     span: int = 12,
     height: int = 8,
 ) -> table_builders.Panel:
-    """A table of instant query results; label columns plus ``Value``. ``cell_link`` (title, url) makes
-    every cell a link; the url may use ``${__data.fields.<label>}`` of the row."""
+    """A table of instant query results: the label ``columns`` in that order, then the value headed
+    ``value_title`` (what it counts, e.g. "failures in range"), largest first; ``value_title=None`` hides a
+    value that says nothing (ALERTS is always 1). ``cell_link`` (title, url) makes every cell a link; the
+    url may use ``${__data.fields.<label>}`` of the row."""
     panel = table_builders.Panel()
     _common(
         panel, options, title=title, description=description, queries=queries, unit=unit,
-        runbooks=runbooks, span=span, height=height, steps=steps,
+        runbooks=runbooks, span=span, height=height, steps=steps, decimals=decimals,
     )  # fmt: skip
     if cell_link is not None:
         link_title, url = cell_link
         panel.data_links([dashboard_builders.DashboardLink(link_title).url(url).target_blank(True)])
-    # instant queries come back as one frame per query; hide the timestamp column
-    panel.with_transformation(
-        dashboard_models.DataTransformerConfig(id_val="organize", options={"excludeByName": {"Time": True}})
-    )
-    panel.sort_by([common_builders.TableSortByFieldState().display_name("Value").desc(True)])
+    # an instant query comes back as one frame: drop the timestamp, order the labels, name the value
+    organize: dict[str, object] = {
+        "excludeByName": {"Time": True, "Value": value_title is None},
+        "indexByName": {name: index for index, name in enumerate([*columns, "Value"])},
+        "renameByName": {"Value": value_title} if value_title else {},
+    }
+    panel.with_transformation(dashboard_models.DataTransformerConfig(id_val="organize", options=organize))
+    sort = (value_title, True) if value_title else (columns[0], False)
+    panel.sort_by([common_builders.TableSortByFieldState().display_name(sort[0]).desc(sort[1])])
     return panel
 
 

@@ -10,6 +10,7 @@ from grafana_foundation_sdk.models.dashboard import Dashboard
 from dashboards.alertnames import Alert
 from dashboards.options import GeneratorOptions
 from dashboards.panels import DashboardLayout, query, stat, table, timeseries
+from dashboards.shared import JOURNEY_DURATION_STEPS, SUCCESS_STEPS, journey_success
 
 __all__ = ["UID", "build"]
 
@@ -38,17 +39,13 @@ def build(options: GeneratorOptions) -> Dashboard:
     )
     layout.row(
         "Journeys",
-        timeseries(
+        journey_success(
             o,
             "Journey success by region",
             "Share of successful runs (5m) per journey and region. A synthetic journey uses a card that "
             "should be approved, so any non-approval fails it.",
-            [query(f"paywatch:probe_success:ratio_rate5m{{{_P}}}", "{{journey}} {{region}}")],
-            unit="percentunit",
-            steps=[(None, "red"), (0.95, "orange"), (0.99, "green")],
-            runbooks=[Alert.PROBE_FAILING],
-            minimum=0,
-            maximum=1,
+            _P,
+            "{{journey}} {{region}}",
         ),
         stat(
             o,
@@ -85,10 +82,11 @@ def build(options: GeneratorOptions) -> Dashboard:
             "names the component (issuance, activation, funding, authorization, reversal).",
             [query(f"1 - (({_STEP_FAILS}) or ({_STEP_RUNS}) * 0) / ({_STEP_RUNS})", "{{journey}}/{{step}} {{region}}")],
             unit="percentunit",
-            steps=[(None, "red"), (0.95, "orange"), (0.99, "green")],
+            steps=SUCCESS_STEPS,
             runbooks=[Alert.ISSUANCE_FAILING, Alert.BINDING_FAILING, Alert.PROBE_FAILING],
             minimum=0,
             maximum=1,
+            worst_first="lowest",
         ),
         timeseries(
             o,
@@ -107,9 +105,10 @@ def build(options: GeneratorOptions) -> Dashboard:
         ),
         timeseries(
             o,
-            "Phase breakdown (mean per step)",
-            "Where a step's time goes: dns, connect, tls, first_byte (HTTP) and connect, response (ISO 8583). "
-            "Connect growing means the network or the front; first_byte or response, the system behind it.",
+            "HTTP and ISO 8583 phases (mean per request)",
+            "Where a request's time goes, averaged over all steps: dns, connect, tls, first_byte (HTTP) and "
+            "connect, response (ISO 8583). Connect or tls growing means the network or the front; first_byte "
+            "or response, the system behind it. Connections are reused, so connect is rare.",
             [
                 query(
                     f"sum by (phase) (rate({_PHASE}_sum{{{_P}}}[$__rate_interval]))"
@@ -118,7 +117,6 @@ def build(options: GeneratorOptions) -> Dashboard:
                 )
             ],
             unit="s",
-            stacked=True,
             minimum=0,
         ),
         table(
@@ -133,6 +131,9 @@ def build(options: GeneratorOptions) -> Dashboard:
                 )
             ],
             unit="short",
+            columns=["journey", "step", "region", "reason"],
+            value_title="failed steps in range",
+            decimals=0,
             runbooks=[Alert.PROBE_FAILING],
         ),
     )
@@ -148,7 +149,7 @@ def build(options: GeneratorOptions) -> Dashboard:
                     "{{journey}} {{outcome}}",
                 )
             ],
-            unit="reqps",
+            unit="suffix: runs/s",
             stacked=True,
             runbooks=[Alert.PROBE_RUNS_STALLED],
             minimum=0,
@@ -165,7 +166,7 @@ def build(options: GeneratorOptions) -> Dashboard:
                 )
             ],
             unit="s",
-            steps=[(None, "green"), (2.5, "orange"), (10.0, "red")],
+            steps=JOURNEY_DURATION_STEPS,
             minimum=0,
         ),
     )

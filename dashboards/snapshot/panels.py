@@ -55,6 +55,19 @@ class Panel:
     width: int
     height: int
     links: tuple[tuple[str, str], ...]
+    decimals: int | None = None
+    minimum: float | None = None
+    maximum: float | None = None
+    legend_sort: tuple[str, bool] | None = None
+    """(calc display name, descending) the legend is ordered by: ``Max`` or ``Last *``."""
+    value_text: tuple[tuple[str, str], ...] = ()
+    """Value mappings: (value as text, what to show instead)."""
+    columns: tuple[str, ...] = ()
+    """Table columns in order (the organize transformation's ``indexByName``); ``Value`` is the value."""
+    hidden: frozenset[str] = frozenset()
+    renamed: tuple[tuple[str, str], ...] = ()
+    row: str = ""
+    """Title of the dashboard row the panel sits in."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,34 +89,62 @@ class PanelData:
 
 
 def panels_of(dashboard: dict[str, Any]) -> list[Panel]:
-    """Every data panel in layout order, rows flattened (collapsed rows hold their panels inside)."""
-    flat: list[dict[str, Any]] = []
+    """Every data panel in layout order, rows flattened (collapsed rows hold their panels inside); each
+    panel knows its row's title."""
+    flat: list[tuple[str, dict[str, Any]]] = []
+    row = ""
     for item in dashboard.get("panels", []):
         if item.get("type") == "row":
-            flat.extend(item.get("panels", []))
+            row = str(item.get("title", ""))
+            flat.extend((row, inner) for inner in item.get("panels", []))
         else:
-            flat.append(item)
-    out = []
-    for item in flat:
-        defaults = item.get("fieldConfig", {}).get("defaults", {})
-        steps = defaults.get("thresholds", {}).get("steps", [])
-        stacking = defaults.get("custom", {}).get("stacking", {}).get("mode", "none")
-        out.append(
-            Panel(
-                id=int(item.get("id", 0)),
-                type=item.get("type", ""),
-                title=item.get("title", ""),
-                description=item.get("description", ""),
-                unit=defaults.get("unit", ""),
-                targets=tuple(t for t in item.get("targets", []) if t.get("expr") and not t.get("hide")),
-                thresholds=tuple((s.get("value"), s.get("color", "green")) for s in steps),
-                stacked=stacking not in ("none", None),
-                width=int(item.get("gridPos", {}).get("w", 12)),
-                height=int(item.get("gridPos", {}).get("h", 8)),
-                links=tuple((link.get("title", ""), link.get("url", "")) for link in item.get("links", [])),
-            )
-        )
-    return out
+            flat.append((row, item))
+    return [_panel(item, row) for row, item in flat]
+
+
+def _organize(item: dict[str, Any]) -> dict[str, Any]:
+    """The options of the panel's ``organize`` transformation (column order, hidden and renamed columns)."""
+    for transformation in item.get("transformations", []):
+        if transformation.get("id") == "organize":
+            options: dict[str, Any] = transformation.get("options", {})
+            return options
+    return {}
+
+
+def _panel(item: dict[str, Any], row: str) -> Panel:
+    defaults = item.get("fieldConfig", {}).get("defaults", {})
+    steps = defaults.get("thresholds", {}).get("steps", [])
+    stacking = defaults.get("custom", {}).get("stacking", {}).get("mode", "none")
+    legend_box = item.get("options", {}).get("legend", {})
+    organize = _organize(item)
+    order = organize.get("indexByName", {})
+    return Panel(
+        id=int(item.get("id", 0)),
+        type=item.get("type", ""),
+        title=item.get("title", ""),
+        description=item.get("description", ""),
+        unit=defaults.get("unit", ""),
+        targets=tuple(t for t in item.get("targets", []) if t.get("expr") and not t.get("hide")),
+        thresholds=tuple((s.get("value"), s.get("color", "green")) for s in steps),
+        stacked=stacking not in ("none", None),
+        width=int(item.get("gridPos", {}).get("w", 12)),
+        height=int(item.get("gridPos", {}).get("h", 8)),
+        links=tuple((link.get("title", ""), link.get("url", "")) for link in item.get("links", [])),
+        decimals=defaults.get("decimals"),
+        minimum=defaults.get("min"),
+        maximum=defaults.get("max"),
+        legend_sort=(legend_box["sortBy"], bool(legend_box.get("sortDesc"))) if "sortBy" in legend_box else None,
+        value_text=tuple(
+            (value, str(result.get("text", value)))
+            for mapping in defaults.get("mappings", [])
+            if mapping.get("type") == "value"
+            for value, result in mapping.get("options", {}).items()
+        ),
+        columns=tuple(sorted(order, key=order.__getitem__)),
+        hidden=frozenset(name for name, hide in organize.get("excludeByName", {}).items() if hide),
+        renamed=tuple(organize.get("renameByName", {}).items()),
+        row=row,
+    )
 
 
 def _duration(seconds: float) -> str:

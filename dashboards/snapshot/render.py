@@ -20,18 +20,21 @@ from matplotlib.ticker import FuncFormatter
 
 from dashboards.snapshot.panels import Panel, PanelData, QueryResult, legend
 
-__all__ = ["format_value", "render_panel", "threshold_colour"]
+__all__ = ["display_value", "format_value", "legend_order", "render_panel", "table_columns", "threshold_colour"]
 
 _GRAFANA_COLOURS = {"green": "#56a64b", "orange": "#ff9830", "red": "#e02f44", "yellow": "#fade2a"}
 _MAX_LEGEND = 24
 _MAX_ROWS = 20
 
 
-def format_value(value: float | None, unit: str) -> str:
-    """A value as Grafana shows it for the units these dashboards use."""
+def format_value(value: float | None, unit: str, decimals: int | None = None) -> str:
+    """A value as Grafana shows it for the units these dashboards use (``suffix:<text>`` is Grafana's
+    custom unit: the number, then the text)."""
     if value is None or math.isnan(value):
         return "No data"
     if unit == "percentunit":
+        if decimals is not None:
+            return f"{value * 100:.{decimals}f}%"
         return f"{value * 100:.2f}%" if abs(value) >= 0.0001 or value == 0 else f"{value * 100:.2g}%"
     if math.isinf(value):
         return "+Inf" if value > 0 else "-Inf"
@@ -39,7 +42,17 @@ def format_value(value: float | None, unit: str) -> str:
         return f"{value * 1000:.3g} ms" if abs(value) < 1 else f"{value:.3g} s"
     if unit == "reqps":
         return f"{value:.3g} req/s"
-    return f"{value:.4g}"
+    number = f"{value:.{decimals}f}" if decimals is not None else f"{value:.4g}"
+    return number + unit.removeprefix("suffix:") if unit.startswith("suffix:") else number
+
+
+def display_value(value: float | None, panel: Panel) -> str:
+    """``value`` as the panel shows it: a mapped text ("up") where the panel maps it, else by unit."""
+    if value is not None and not math.isnan(value):
+        mapped = dict(panel.value_text).get(f"{value:g}")
+        if mapped is not None:
+            return mapped
+    return format_value(value, panel.unit, panel.decimals)
 
 
 def threshold_colour(value: float | None, steps: tuple[tuple[float | None, str], ...]) -> str:
@@ -93,6 +106,7 @@ def _timeseries(figure: Figure, data: PanelData) -> None:
     if frame.empty:
         _message(ax, "No data")
         return
+    frame = legend_order(frame, data.panel.legend_sort)
     palette = matplotlib.colormaps["tab10" if len(frame.columns) <= 10 else "tab20"]
     ax.set_prop_cycle(color=[palette(i % palette.N) for i in range(len(frame.columns))])
     if data.panel.stacked:
@@ -101,13 +115,19 @@ def _timeseries(figure: Figure, data: PanelData) -> None:
     else:
         for name in frame.columns:
             ax.plot(frame.index, frame[name], label=name, linewidth=1.2)
-    # only thresholds inside the data's range: a far-away line would squash the data into a flat stripe
+    # the panel's own axis bounds, as Grafana applies them (a flat 0 is drawn on the floor, not mid-air), with a
+    # little room either side so a series sitting on a bound (0 failures, 100% success) is not hidden by the frame
     low, high = ax.get_ylim()
+    low = low if data.panel.minimum is None else data.panel.minimum
+    high = high if data.panel.maximum is None or data.panel.maximum <= low else data.panel.maximum
+    # only thresholds inside that range: a far-away line would squash the data into a flat stripe
     for value, colour in data.panel.thresholds:
         if value is not None and low <= value <= high:
             ax.axhline(value, color=_GRAFANA_COLOURS.get(colour, colour), linestyle="--", linewidth=0.8)
-    ax.set_ylim(low, high)
+    pad = 0.02 * (high - low)
+    ax.set_ylim(low - pad, high + pad)
     ax.yaxis.set_major_formatter(_y_formatter(data.panel.unit))
+    ax.margins(x=0.01)
     ax.xaxis.set_major_formatter(mdates.DateFormatter("%H:%M:%S", tz=UTC))
     ax.tick_params(labelsize=7)
     ax.grid(alpha=0.3)
@@ -143,9 +163,10 @@ def _stat(figure: Figure, data: PanelData) -> None:
             ax.plot(column.index, column.to_numpy(), color="white", alpha=0.4, linewidth=1)
         ax.set_xticks([])
         ax.set_yticks([])
-        ax.text(0.5, 0.82, textwrap.shorten(name, 28, placeholder="..."), ha="center", va="center", fontsize=7,
-                color="white", transform=ax.transAxes)  # fmt: skip
-        ax.text(0.5, 0.40, format_value(last, data.panel.unit), ha="center", va="center", fontsize=13,
+        # two short lines rather than one cut off: "availability online" / "production"
+        label = "\n".join(textwrap.wrap(name, 22, max_lines=2, placeholder="..."))
+        ax.text(0.5, 0.80, label, ha="center", va="center", fontsize=7, color="white", transform=ax.transAxes)
+        ax.text(0.5, 0.38, display_value(last, data.panel), ha="center", va="center", fontsize=13,
                 weight="bold", color="white", transform=ax.transAxes)  # fmt: skip
 
 
@@ -172,7 +193,9 @@ def _heatmap(figure: Figure, data: PanelData) -> None:
     extent = (times[0], times[-1] if len(times) > 1 else times[0] + 1 / 86400, 0, len(order))
     image = ax.imshow(cells.T.to_numpy(), aspect="auto", origin="lower", extent=extent, cmap="Oranges",
                       interpolation="nearest")  # fmt: skip
-    ax.set_yticks([i + 0.5 for i in range(len(order))], [format_value(_bucket_bound(le), "s") for le in order])
+    # a row is one bucket: the latencies up to its bound (and above the row below)
+    ax.set_yticks([i + 0.5 for i in range(len(order))], [f"≤ {format_value(_bucket_bound(le), 's')}" for le in order])
+    ax.set_ylabel("bucket (upper bound)", fontsize=7)
     first, last = float(cells.index[0]), float(cells.index[-1])
     exemplars = [e for r in data.results for e in r.exemplars if first <= e.timestamp <= last]
     if exemplars:
@@ -184,7 +207,18 @@ def _heatmap(figure: Figure, data: PanelData) -> None:
     ax.xaxis_date(tz=UTC)
     ax.xaxis.set_major_formatter(mdates.DateFormatter("%H:%M:%S", tz=UTC))
     ax.tick_params(labelsize=7)
-    figure.colorbar(image, ax=ax, label="per second", shrink=0.8)
+    figure.colorbar(image, ax=ax, shrink=0.8).set_label("per second in the bucket", fontsize=7)
+
+
+def table_columns(panel: Panel, labels: set[str]) -> tuple[list[str], list[str]]:
+    """(label columns, header) of a table, in the dashboard's order and names, so the picture reads like
+    the Grafana table: its ``organize`` order first, other labels after; the value column last, renamed
+    ("failures in range") or left out when the panel hides it."""
+    labels = labels - {"__name__"}
+    keys = [c for c in panel.columns if c in labels] + sorted(labels - set(panel.columns))
+    keys = [k for k in keys if k not in panel.hidden]
+    value = [] if "Value" in panel.hidden else [dict(panel.renamed).get("Value", "Value")]
+    return keys, [*keys, *value]
 
 
 def _table(figure: Figure, data: PanelData) -> None:
@@ -193,18 +227,39 @@ def _table(figure: Figure, data: PanelData) -> None:
     if not rows:
         _message(ax, "No data")
         return
+    panel = data.panel
     rows.sort(key=lambda row: -(row[1] if row[1] is not None else -math.inf))
-    keys = sorted({k for labels, _ in rows for k in labels if k != "__name__"})
-    text = [[labels.get(k, "") for k in keys] + [format_value(value, data.panel.unit)] for labels, value in rows]
+    keys, header = table_columns(panel, {k for row_labels, _ in rows for k in row_labels})
+    show_value = len(header) > len(keys)
+    text = [
+        [row_labels.get(k, "") for k in keys] + ([display_value(value, panel)] if show_value else [])
+        for row_labels, value in rows
+    ]
     ax.set_axis_off()
     shown = text[:_MAX_ROWS]
-    table = ax.table(cellText=shown, colLabels=[*keys, "Value"], loc="upper center", cellLoc="left")
+    table = ax.table(cellText=shown, colLabels=header, loc="upper left", cellLoc="left", colLoc="left")
     table.auto_set_font_size(False)
-    table.set_fontsize(7)
-    table.auto_set_column_width(list(range(len(keys) + 1)))
+    table.set_fontsize(8)
+    table.scale(1, 1.3)
+    table.auto_set_column_width(list(range(len(header))))
+    for (row, _), cell in table.get_celld().items():
+        cell.set_edgecolor("#cccccc")
+        if row == 0:
+            cell.set_text_props(weight="bold")
+            cell.set_facecolor("#eeeeee")
     if len(text) > _MAX_ROWS:
         ax.text(0.5, 0.0, f"{len(text) - _MAX_ROWS} more rows not shown", ha="center", fontsize=7,
                 transform=ax.transAxes)  # fmt: skip
+
+
+def legend_order(frame: pd.DataFrame, sort: tuple[str, bool] | None) -> pd.DataFrame:
+    """Columns in the legend's order (Grafana's ``sortBy``/``sortDesc``), so the series that matter come
+    first and are never the ones cut off."""
+    if sort is None:
+        return frame
+    calc, descending = sort
+    keys = frame.max() if calc == "Max" else frame.ffill().iloc[-1]
+    return frame[keys.sort_values(ascending=not descending, kind="stable").index]
 
 
 _RENDERERS = {"timeseries": _timeseries, "stat": _stat, "heatmap": _heatmap, "table": _table}

@@ -5,11 +5,13 @@ and write an ``index.html`` per dashboard (and one listing them) for reviewers a
 from __future__ import annotations
 
 import asyncio
+import itertools
 import json
 import re
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from operator import itemgetter
 from pathlib import Path
 from typing import Any
 
@@ -81,6 +83,7 @@ async def _snapshot_one(
         )
         items.append(
             {
+                "row": panel.row,
                 "id": panel.id,
                 "title": panel.title,
                 "description": panel.description,
@@ -103,7 +106,10 @@ async def _snapshot_one(
             window_start=_stamp(window.start),
             window_end=_stamp(window.end),
             step=f"{window.step_s:g}s",
-            panels=items,
+            rows=[
+                {"title": title, "panels": list(group)}
+                for title, group in itertools.groupby(items, key=itemgetter("row"))
+            ],
             index_href="../index.html",
         ),
         encoding="utf-8",

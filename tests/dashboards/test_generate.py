@@ -47,7 +47,7 @@ REQUIRED_PANELS = {
         "Journey success by region",
         "Step success by region",
         "Step latency p95",
-        "Phase breakdown (mean per step)",
+        "HTTP and ISO 8583 phases (mean per request)",
         "Age of last success",
         "Open synthetic holds",
     ],
@@ -165,6 +165,16 @@ def test_every_panel_has_description_unit_datasource_and_stable_id(uid: str) -> 
         assert panel["fieldConfig"]["defaults"].get("unit"), panel["title"]
         assert panel["datasource"] == {"type": "prometheus", "uid": "${datasource}"}
         assert panel["targets"], panel["title"]
+
+
+def test_every_table_says_what_its_value_counts() -> None:
+    tables = [p for d in DASHBOARDS.values() for p in _panels(d) if p["type"] == "table"]
+    assert len(tables) >= 4
+    for panel in tables:
+        (organize,) = [t["options"] for t in panel["transformations"] if t["id"] == "organize"]
+        named = organize["renameByName"].get("Value", "Value") != "Value"
+        assert named or organize["excludeByName"]["Value"], f"{panel['title']}: a bare 'Value' column"
+        assert organize["indexByName"], panel["title"]
 
 
 def test_units_and_thresholds_are_used() -> None:

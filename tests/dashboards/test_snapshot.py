@@ -8,15 +8,16 @@ from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
 import pytest
 import pytest_asyncio
 from PIL import Image
 from typer.testing import CliRunner
 
-from dashboards import snapshot_dashboards
-from dashboards.snapshot import Panel, PanelData, QueryResult, Series, TimeWindow, render_panel, resolve
+from dashboards import dashboard_json, snapshot_dashboards
+from dashboards.snapshot import Panel, PanelData, QueryResult, Series, TimeWindow, panels_of, render_panel, resolve
 from dashboards.snapshot.prometheus import Exemplar
-from dashboards.snapshot.render import format_value, threshold_colour
+from dashboards.snapshot.render import display_value, format_value, legend_order, table_columns, threshold_colour
 from paywatch.cli import build_app
 from tests.dashboards.feed import fed_prometheus
 
@@ -80,6 +81,8 @@ async def test_snapshot_writes_decodable_pictures_and_a_well_formed_page(prometh
         assert all((snap.directory / src).is_file() for src in page.images)
         text = snap.index.read_text(encoding="utf-8")
         assert all(d.panel.title.replace("/", "&#x2F;") in text or d.panel.title in text for d in snap.panels)
+        # panels appear under their dashboard row, as in Grafana
+        assert all(d.panel.row and f'<h2 class="row">{d.panel.row}</h2>' in text for d in snap.panels)
     heatmaps = [d for d in snapshots[1].panels if d.panel.type == "heatmap"]
     assert heatmaps and all(r.exemplars for d in heatmaps for r in d.results), "heatmaps should carry exemplars"
     assert "Exemplar trace ids" in snapshots[1].index.read_text(encoding="utf-8")
@@ -138,10 +141,61 @@ def test_template_variables_resolve_to_all(expr: str, expected: str) -> None:
         pytest.param(2.5, "s", "2.5 s", id="seconds"),
         pytest.param(12.0, "reqps", "12 req/s", id="rate"),
         pytest.param(None, "s", "No data", id="no-data"),
+        pytest.param(14.4, "suffix:x", "14.4x", id="custom-suffix"),
+        pytest.param(2.5, "suffix: runs/s", "2.5 runs/s", id="custom-suffix-with-space"),
     ],
 )
 def test_values_are_formatted_by_unit(value: float | None, unit: str, text: str) -> None:
     assert format_value(value, unit) == text
+
+
+@pytest.mark.parametrize(
+    ("value", "unit", "decimals", "text"),
+    [
+        pytest.param(148.5, "short", 0, "148", id="count-without-fraction"),
+        pytest.param(0.96875, "percentunit", 1, "96.9%", id="percent-one-decimal"),
+    ],
+)
+def test_panel_decimals_are_honoured(value: float, unit: str, decimals: int, text: str) -> None:
+    assert format_value(value, unit, decimals) == text
+
+
+@pytest.mark.parametrize(
+    ("value", "text"),
+    [pytest.param(1.0, "up", id="mapped-up"), pytest.param(0.0, "DOWN", id="mapped-down"),
+     pytest.param(2.0, "2", id="unmapped-number")],
+)  # fmt: skip
+def test_stat_shows_the_mapped_word(value: float, text: str) -> None:
+    panel = _panel("stat", unit="none", value_text=(("1", "up"), ("0", "DOWN")))
+    assert display_value(value, panel) == text
+
+
+def test_snapshot_reads_units_mappings_and_table_layout_from_the_dashboard_json() -> None:
+    overview = {p.title: p for p in panels_of(dashboard_json("paywatch-overview"))}
+    reasons = overview["Top technical failure reasons"]
+    assert table_columns(reasons, {"source", "channel", "reason", "instance"}) == (
+        ["reason", "channel", "source", "instance"],
+        ["reason", "channel", "source", "instance", "failures in range"],
+    )
+    alerts_table = overview["Active alerts"]
+    keys, header = table_columns(alerts_table, {"alertname", "severity", "alertstate"})
+    assert header == keys == ["alertname", "severity", "alertstate"]
+    assert display_value(0.0, overview["Telemetry up"]) == "DOWN"
+    assert overview["Journey success by region"].legend_sort == ("Last *", False)
+    assert overview["Journey success by region"].minimum == 0
+
+
+@pytest.mark.parametrize(
+    ("sort", "first"),
+    [
+        pytest.param(("Last *", False), "failing now", id="success-lowest-now-first"),
+        pytest.param(("Max", True), "spiked", id="latency-highest-peak-first"),
+        pytest.param(None, "healthy", id="no-sort-keeps-order"),
+    ],
+)
+def test_legend_order_puts_the_series_that_matter_first(sort: tuple[str, bool] | None, first: str) -> None:
+    frame = pd.DataFrame({"healthy": [1.0, 1.0, 1.0], "spiked": [1.0, 9.0, 1.0], "failing now": [1.0, 1.0, 0.2]})
+    assert legend_order(frame, sort).columns[0] == first
 
 
 @pytest.mark.parametrize(
