@@ -13,9 +13,10 @@ from dashboards.panels import DashboardLayout, PanelBuilder, heatmap, query, tim
 from dashboards.shared import (
     AUTH_FILTER,
     AUTH_LATENCY_STEPS,
-    FAILURE_RATIO_STEPS,
     JOURNEY_DURATION_STEPS,
+    failure_ratio,
     journey_success,
+    p95,
 )
 
 __all__ = ["UID", "build"]
@@ -46,13 +47,7 @@ def _region_panels(options: GeneratorOptions, channel: str) -> list[PanelBuilder
             options,
             f"{name}: journey duration p95 by region",
             f"95th percentile duration of whole synthetic {name} journeys per region.",
-            [
-                query(
-                    "histogram_quantile(0.95, sum by (le, region) "
-                    f"(rate(paywatch_probe_duration_seconds_bucket{{{selector}}}[$__rate_interval])))",
-                    "{{region}}",
-                )
-            ],
+            [query(p95("paywatch_probe_duration_seconds", "region", selector), "{{region}}")],
             unit="s",
             steps=JOURNEY_DURATION_STEPS,
             runbooks=[Alert.LATENCY_BURN],
@@ -108,15 +103,12 @@ def build(options: GeneratorOptions) -> Dashboard:
             runbooks=[Alert.CHANNEL_DOWN],
             minimum=0,
         ),
-        timeseries(
+        failure_ratio(
             o,
             "Failure ratio by channel",
             "Share of authorizations that failed technically (availability SLI, 5m) per channel and source.",
-            [query(f'slo:sli_error:ratio_rate5m{{slo="availability", {_F}}}', "{{channel}} {{source}}")],
-            unit="percentunit",
-            steps=FAILURE_RATIO_STEPS,
+            "{{channel}} {{source}}",
             runbooks=[Alert.CHANNEL_DOWN, Alert.AVAILABILITY_BURN],
-            minimum=0,
         ),
     )
     layout.row("Online per region", *_region_panels(o, "online"))
@@ -131,9 +123,7 @@ def build(options: GeneratorOptions) -> Dashboard:
             [
                 query(f"paywatch:authorization_duration_seconds:p50_5m{{{_F}}}", "p50 {{channel}} {{source}}"),
                 query(
-                    "histogram_quantile(0.95, sum by (le, channel, source) "
-                    f"(rate(paywatch_authorization_duration_seconds_bucket{{{_F}}}[$__rate_interval])))",
-                    "p95 {{channel}} {{source}}",
+                    p95("paywatch_authorization_duration_seconds", "channel, source", _F), "p95 {{channel}} {{source}}"
                 ),
                 query(f"paywatch:authorization_duration_seconds:p99_5m{{{_F}}}", "p99 {{channel}} {{source}}"),
             ],

@@ -10,7 +10,7 @@ from grafana_foundation_sdk.models.dashboard import Dashboard
 from dashboards.alertnames import Alert
 from dashboards.options import GeneratorOptions
 from dashboards.panels import DashboardLayout, query, stat, timeseries
-from dashboards.shared import AUTH_FILTER, AUTH_LATENCY_STEPS, FAILURE_RATIO_STEPS, failure_reasons
+from dashboards.shared import AUTH_FILTER, AUTH_LATENCY_STEPS, failure_ratio, failure_reasons
 
 __all__ = ["UID", "build"]
 
@@ -49,15 +49,12 @@ def build(options: GeneratorOptions) -> Dashboard:
             runbooks=[Alert.VIEWS_DISAGREE],
             span=8,
         ),
-        timeseries(
+        failure_ratio(
             o,
             "Failure ratio: production vs synthetic",
             "Availability SLI (share failed, 5m) for each source and channel on one axis.",
-            [query(f'slo:sli_error:ratio_rate5m{{slo="availability", {_F}}}', "{{source}} {{channel}}")],
-            unit="percentunit",
-            steps=FAILURE_RATIO_STEPS,
+            "{{source}} {{channel}}",
             runbooks=[Alert.AVAILABILITY_BURN],
-            minimum=0,
             span=16,
         ),
     )

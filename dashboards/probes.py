@@ -10,7 +10,7 @@ from grafana_foundation_sdk.models.dashboard import Dashboard
 from dashboards.alertnames import Alert
 from dashboards.options import GeneratorOptions
 from dashboards.panels import DashboardLayout, query, stat, table, timeseries
-from dashboards.shared import JOURNEY_DURATION_STEPS, SUCCESS_STEPS, journey_success
+from dashboards.shared import JOURNEY_DURATION_STEPS, SUCCESS_STEPS, journey_success, p95
 
 __all__ = ["UID", "build"]
 
@@ -94,8 +94,7 @@ def build(options: GeneratorOptions) -> Dashboard:
             "95th percentile duration per journey, step and region.",
             [
                 query(
-                    "histogram_quantile(0.95, sum by (le, journey, step, region) "
-                    f"(rate(paywatch_probe_step_duration_seconds_bucket{{{_STEP}}}[$__rate_interval])))",
+                    p95("paywatch_probe_step_duration_seconds", "journey, step, region", _STEP),
                     "{{journey}}/{{step}} {{region}}",
                 )
             ],
@@ -158,13 +157,7 @@ def build(options: GeneratorOptions) -> Dashboard:
             o,
             "Journey duration p95",
             "95th percentile duration of whole journey runs per journey and region.",
-            [
-                query(
-                    "histogram_quantile(0.95, sum by (le, journey, region) "
-                    f"(rate(paywatch_probe_duration_seconds_bucket{{{_P}}}[$__rate_interval])))",
-                    "{{journey}} {{region}}",
-                )
-            ],
+            [query(p95("paywatch_probe_duration_seconds", "journey, region", _P), "{{journey}} {{region}}")],
             unit="s",
             steps=JOURNEY_DURATION_STEPS,
             minimum=0,

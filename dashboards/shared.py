@@ -19,8 +19,10 @@ __all__ = [
     "FAILURE_RATIO_STEPS",
     "JOURNEY_DURATION_STEPS",
     "SUCCESS_STEPS",
+    "failure_ratio",
     "failure_reasons",
     "journey_success",
+    "p95",
 ]
 
 AUTH_FILTER = 'channel=~"$channel", source=~"$source"'
@@ -33,6 +35,29 @@ FAILURE_RATIO_STEPS: Steps = ((None, "green"), (0.001, "orange"), (0.01, "red"))
 AUTH_LATENCY_STEPS: Steps = ((None, "green"), (1.0, "orange"), (2.5, "red"))
 """1 s is the production latency SLO's threshold, 2.5 s where the p99 alert opens a ticket."""
 JOURNEY_DURATION_STEPS: Steps = ((None, "green"), (2.5, "orange"), (10.0, "red"))
+
+
+def p95(histogram: str, by: str, selector: str) -> str:
+    """The 95th percentile of ``histogram`` (a ``_seconds`` family) per ``by`` labels, over Grafana's rate
+    interval."""
+    return f"histogram_quantile(0.95, sum by (le, {by}) (rate({histogram}_bucket{{{selector}}}[$__rate_interval])))"
+
+
+def failure_ratio(
+    options: GeneratorOptions, title: str, description: str, legend: str, *, runbooks: Sequence[str], span: int = 12
+) -> timeseries_builders.Panel:
+    """The availability SLI (share of authorizations that failed technically, 5m) per channel and source."""
+    return timeseries(
+        options,
+        title,
+        description,
+        [query(f'slo:sli_error:ratio_rate5m{{slo="availability", {AUTH_FILTER}}}', legend)],
+        unit="percentunit",
+        steps=FAILURE_RATIO_STEPS,
+        runbooks=runbooks,
+        minimum=0,
+        span=span,
+    )
 
 
 def journey_success(
