@@ -35,6 +35,7 @@ _TEMPLATES = Environment(
 class DashboardSnapshot:
     uid: str
     title: str
+    description: str
     directory: Path
     index: Path
     panels: tuple[PanelData, ...]
@@ -114,7 +115,8 @@ async def _snapshot_one(
         ),
         encoding="utf-8",
     )
-    return DashboardSnapshot(uid, str(dashboard.get("title", uid)), directory, index, tuple(data), tuple(images))
+    title, description = str(dashboard.get("title", uid)), str(dashboard.get("description", ""))
+    return DashboardSnapshot(uid, title, description, directory, index, tuple(data), tuple(images))
 
 
 async def snapshot_dashboards(
@@ -146,6 +148,7 @@ async def snapshot_dashboards(
                 {
                     "href": f"{s.uid}/index.html",
                     "title": s.title,
+                    "description": s.description,
                     "panels": len(s.panels),
                     "empty": len(s.empty_panels),
                 }

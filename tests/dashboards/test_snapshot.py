@@ -87,8 +87,11 @@ async def test_snapshot_writes_decodable_pictures_and_a_well_formed_page(prometh
     assert heatmaps and all(r.exemplars for d in heatmaps for r in d.results), "heatmaps should carry exemplars"
     assert "Exemplar trace ids" in snapshots[1].index.read_text(encoding="utf-8")
     listing = _PageChecker()
-    listing.feed((tmp_path / "index.html").read_text(encoding="utf-8"))
+    listing_text = (tmp_path / "index.html").read_text(encoding="utf-8")
+    listing.feed(listing_text)
     assert listing.problems == [] and listing.stack == []
+    # the listing says what each dashboard is for, so a reader picks the right one
+    assert all(s.description and s.description in listing_text for s in snapshots)
 
 
 @pytest.mark.asyncio(loop_scope="module")
