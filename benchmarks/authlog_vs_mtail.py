@@ -21,6 +21,8 @@ import sys
 import tempfile
 from pathlib import Path
 
+from sandbox.eventlog import authorization_event, encode_event
+
 BUCKETS = "0.025, 0.05, 0.1, 0.25, 0.5, 0.75, 1, 1.5, 2.5, 5, 10, 20, 30"
 
 MTAIL_PROGRAM = f"""
@@ -44,7 +46,7 @@ OUTCOMES = [
 
 
 def generate(path: Path, lines: int, seed: int = 8583) -> None:
-    """Sandbox-format lines (sandbox/eventlog.py's separators), written in blocks to stay fast."""
+    """Sandbox-format lines (built by sandbox/eventlog.py), written in blocks to stay fast."""
     rng = random.Random(seed)
     weights = [w for *_, w in OUTCOMES]
     with path.open("w", encoding="utf-8") as handle:
@@ -54,30 +56,29 @@ def generate(path: Path, lines: int, seed: int = 8583) -> None:
             channel = "pos" if n % 3 else "online"
             source = "synthetic" if n % 50 == 0 else "production"
             seconds = n // 1000
-            event = {
-                "ts": f"2026-12-01T{seconds // 3600 % 24:02d}:{seconds // 60 % 60:02d}:{seconds % 60:02d}."
+            event = authorization_event(
+                ts=f"2026-12-01T{seconds // 3600 % 24:02d}:{seconds // 60 % 60:02d}:{seconds % 60:02d}."
                 f"{n % 1000:03d}000Z",
-                "event": "authorization",
-                "authorization_id": f"A{n:010d}",
-                "channel": channel,
-                "source": source,
-                "outcome": outcome,
-                "reason": reason,
-                "response_code": code,
-                "latency_ms": round(rng.lognormvariate(3.0, 1.0), 3),
-                "amount": 2500,
-                "currency": "156",
-                "merchant_id": "MNO00STORE00001",
-                "terminal_id": "TNO00001" if channel == "pos" else None,
-                "region": "north",
-                "pan_masked": "622999******1234",
-            }
-            block.append(json.dumps(event, separators=(", ", ": ")))
+                authorization_id=f"A{n:010d}",
+                channel=channel,
+                source=source,
+                outcome=outcome,
+                reason=reason,
+                response_code=code,
+                latency_ms=round(rng.lognormvariate(3.0, 1.0), 3),
+                amount=2500,
+                currency="156",
+                merchant_id="MNO00STORE00001",
+                terminal_id="TNO00001" if channel == "pos" else None,
+                region="north",
+                pan_masked="622999******1234",
+            )
+            block.append(encode_event(event))
             if len(block) == 10_000:
-                handle.write("\n".join(block) + "\n")
+                handle.write("".join(block))
                 block.clear()
         if block:
-            handle.write("\n".join(block) + "\n")
+            handle.write("".join(block))
 
 
 def measured(command: list[str]) -> tuple[str, float, int]:

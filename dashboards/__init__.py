@@ -9,8 +9,9 @@ Grafana SDK unless a dashboards command runs.
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from paywatch.lazy import lazy_exports
 
 if TYPE_CHECKING:
     from dashboards.alertnames import Alert
@@ -49,11 +50,7 @@ _WHERE = {
 }
 
 
-def __getattr__(name: str) -> Any:
-    module = _WHERE.get(name)
-    if module is None:
-        raise AttributeError(f"module 'dashboards' has no attribute {name!r}")
-    return getattr(importlib.import_module(f"dashboards.{module}"), name)
+__getattr__ = lazy_exports(__name__, _WHERE)
 
 
 __all__ = [

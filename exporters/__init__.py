@@ -5,8 +5,9 @@ Names are imported on first use: the authorization-log exporter should not pay f
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from paywatch.lazy import lazy_exports
 
 if TYPE_CHECKING:
     from exporters.http import MetricsServer, metrics_app, serve_metrics
@@ -62,7 +63,4 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> Any:
-    if name not in _WHERE:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    return getattr(importlib.import_module(f"{__name__}.{_WHERE[name]}"), name)
+__getattr__ = lazy_exports(__name__, _WHERE)

@@ -21,10 +21,16 @@ from paywatch.config import CardApiTarget, ConfigError, PaywatchConfig, PosHostT
 from paywatch.processes import ManagedProcess, ProcessError, prometheus_config, start_alertmanager, start_prometheus
 from probes.results import JourneyResult
 
-__all__ = ["SCRAPE_JOBS", "Stack", "StackPorts", "register", "run_stack"]
+__all__ = ["Stack", "StackPorts", "register", "run_stack", "scrape_jobs"]
 
-SCRAPE_JOBS = {"probe": "paywatch-probe", "authlog": "paywatch-authlog"}
-"""Prometheus job names; alert rules and dashboards rely on them."""
+
+def scrape_jobs() -> dict[str, str]:
+    """Prometheus job names of the probe agent and the authlog exporter, from the alert spec's
+    ``source_jobs`` (the rules select each source by its job, so the two must agree)."""
+    import alerts
+
+    jobs = alerts.load_spec().source_jobs
+    return {"probe": jobs["synthetic"], "authlog": jobs["production"]}
 
 Profile = Literal["production", "fast"]
 
@@ -173,10 +179,11 @@ async def run_stack(
                 alertmanager_url = am.url
             if with_prometheus:
                 rule_texts = alerts.rule_files(config.scale)
+                jobs = scrape_jobs()
                 prom_config = prometheus_config(
                     scrape_jobs={
-                        SCRAPE_JOBS["probe"]: [telemetry.url.removeprefix("http://").split("/")[0]],
-                        SCRAPE_JOBS["authlog"]: [authlog_target],
+                        jobs["probe"]: [telemetry.url.removeprefix("http://").split("/")[0]],
+                        jobs["authlog"]: [authlog_target],
                     },
                     rule_files=sorted(rule_texts),
                     alertmanager=alertmanager_url.removeprefix("http://") if alertmanager_url else None,

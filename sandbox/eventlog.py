@@ -13,9 +13,51 @@ from typing import BinaryIO
 
 from sandbox.ledger import Authorization
 
-__all__ = ["EventLog"]
+__all__ = ["EventLog", "authorization_event", "encode_event"]
 
 log = logging.getLogger(__name__)
+
+
+def authorization_event(
+    *,
+    ts: str,
+    authorization_id: str,
+    channel: str,
+    source: str,
+    outcome: str,
+    reason: str,
+    response_code: str,
+    latency_ms: float,
+    amount: int,
+    currency: str,
+    merchant_id: str,
+    terminal_id: str | None,
+    region: str | None,
+    pan_masked: str,
+) -> dict[str, object]:
+    """One authorization event in the log's field order (PROTOCOL.md); the card is masked already."""
+    return {
+        "ts": ts,
+        "event": "authorization",
+        "authorization_id": authorization_id,
+        "channel": channel,
+        "source": source,
+        "outcome": outcome,
+        "reason": reason,
+        "response_code": response_code,
+        "latency_ms": latency_ms,
+        "amount": amount,
+        "currency": currency,
+        "merchant_id": merchant_id,
+        "terminal_id": terminal_id,
+        "region": region,
+        "pan_masked": pan_masked,
+    }
+
+
+def encode_event(event: dict[str, object]) -> str:
+    """The event as one log line, newline included."""
+    return json.dumps(event, separators=(", ", ": ")) + "\n"
 
 
 class EventLog:
@@ -33,30 +75,29 @@ class EventLog:
 
     def authorization(self, authorization: Authorization, *, reason: str, outcome: str, latency_ms: float) -> None:
         self.write(
-            {
-                "ts": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
-                "event": "authorization",
-                "authorization_id": authorization.authorization_id,
-                "channel": authorization.channel,
-                "source": authorization.source,
-                "outcome": outcome,
-                "reason": reason,
-                "response_code": authorization.response_code,
-                "latency_ms": round(latency_ms, 3),
-                "amount": authorization.amount,
-                "currency": authorization.currency,
-                "merchant_id": authorization.merchant_id,
-                "terminal_id": authorization.terminal_id,
-                "region": authorization.region,
-                "pan_masked": authorization.pan_masked,
-            }
+            authorization_event(
+                ts=datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
+                authorization_id=authorization.authorization_id,
+                channel=authorization.channel,
+                source=authorization.source,
+                outcome=outcome,
+                reason=reason,
+                response_code=authorization.response_code,
+                latency_ms=round(latency_ms, 3),
+                amount=authorization.amount,
+                currency=authorization.currency,
+                merchant_id=authorization.merchant_id,
+                terminal_id=authorization.terminal_id,
+                region=authorization.region,
+                pan_masked=authorization.pan_masked,
+            )
         )
 
     def write(self, event: dict[str, object]) -> None:
         if self._file is None:
             return
         try:
-            self._file.write(json.dumps(event, separators=(", ", ": ")).encode() + b"\n")
+            self._file.write(encode_event(event).encode())
         except OSError as exc:
             self.write_errors += 1
             if not self._failing:

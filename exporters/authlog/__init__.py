@@ -5,8 +5,9 @@ Names are imported on first use, so ``--once`` runs never load the HTTP server's
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from paywatch.lazy import lazy_exports
 
 if TYPE_CHECKING:
     from exporters.authlog.aggregate import LineParser, Totals
@@ -53,7 +54,4 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> Any:
-    if name not in _WHERE:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    return getattr(importlib.import_module(f"{__name__}.{_WHERE[name]}"), name)
+__getattr__ = lazy_exports(__name__, _WHERE)

@@ -12,7 +12,7 @@ from pathlib import Path
 import aiohttp
 
 from paywatch.config import default_config
-from paywatch.stack import SCRAPE_JOBS, run_stack
+from paywatch.stack import run_stack, scrape_jobs
 
 SYNTHETIC = 'paywatch_authorizations_total{source="synthetic"}'
 
@@ -42,7 +42,7 @@ async def test_clean_stack_runs_every_journey_and_scrapes_every_job(tmp_path: Pa
         pages = [
             n for n in stack.alert_feed.notifications if n.status == "firing" and "Watchdog" not in n.alert_names()
         ]
-    assert jobs == set(SCRAPE_JOBS.values())
+    assert jobs == set(scrape_jobs().values())
     assert outcomes == dict.fromkeys(expected, "success")
     assert pages == []
     assert all(p.process.poll() is not None for p in processes), "Prometheus/Alertmanager left running"

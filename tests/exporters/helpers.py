@@ -6,6 +6,7 @@ import time
 
 from paywatch.taxonomy import Outcome, Reason
 from probes.results import AuthorizationRecord, JourneyOutcome, JourneyResult, StepResult
+from sandbox.eventlog import authorization_event, encode_event
 
 TRACE_ID = "4bf92f3577b34da6a3ce929d0e0e4736"
 
@@ -74,27 +75,21 @@ def log_line(
     ts: str = "2026-12-01T21:00:00.123456Z",
 ) -> str:
     """One line in the sandbox's authorization event log format (PROTOCOL.md)."""
-    import json
-
-    return (
-        json.dumps(
-            {
-                "ts": ts,
-                "event": "authorization",
-                "authorization_id": f"A{n:010d}",
-                "channel": channel,
-                "source": source,
-                "outcome": outcome,
-                "reason": reason,
-                "response_code": code,
-                "latency_ms": latency_ms,
-                "amount": 2500,
-                "currency": "156",
-                "merchant_id": "MNO00STORE00001",
-                "terminal_id": "TNO00001" if channel == "pos" else None,
-                "region": "north",
-                "pan_masked": "622999******1234",
-            }
+    return encode_event(
+        authorization_event(
+            ts=ts,
+            authorization_id=f"A{n:010d}",
+            channel=channel,
+            source=source,
+            outcome=outcome,
+            reason=reason,
+            response_code=code,
+            latency_ms=latency_ms,
+            amount=2500,
+            currency="156",
+            merchant_id="MNO00STORE00001",
+            terminal_id="TNO00001" if channel == "pos" else None,
+            region="north",
+            pan_masked="622999******1234",
         )
-        + "\n"
     )
