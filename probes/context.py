@@ -6,7 +6,6 @@ talking to each other; the scheduler builds one context per run and closes its c
 
 from __future__ import annotations
 
-import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -29,7 +28,6 @@ class JourneyContext:
     values: dict[str, Any] = field(default_factory=dict)
     tracked: list[str] = field(default_factory=list)
     """Reversal records this run tracked; released to the retry loop when the run ends."""
-    run_id: str = field(default_factory=lambda: uuid.uuid4().hex)
 
     @property
     def terminal(self) -> Terminal:
